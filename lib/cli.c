@@ -1,0 +1,101 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "out.h"
+
+static const char *prog_name = "sit";
+
+void
+sit_cli_init(const char *prog)
+{
+	prog_name = prog;
+	/* A write to a closed pipe must be an error we report, not a silent death
+	 * that leaves a temporary file behind. */
+	signal(SIGPIPE, SIG_IGN);
+	sit_out_install_cleanup();
+}
+
+const char *
+sit_cli_prog(void)
+{
+	return prog_name;
+}
+
+static void
+vmsg(const char *fmt, va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	fprintf(stderr, "%s: %s\n", prog_name, line);
+}
+
+void
+sit_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+noreturn void
+sit_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	sit_out_abort_all();
+	exit(code);
+}
+
+noreturn void
+sit_die_err(const sit_err *e)
+{
+	sit_die(e->code ? e->code : EX_SOFTWARE, "%s", e->msg[0] ? e->msg : "internal error");
+}
+
+noreturn void
+sit_cli_version(void)
+{
+	printf("%s %s\n", prog_name, SIT_VERSION);
+	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+}
+
+noreturn void
+sit_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help'.\n", prog_name);
+	exit(EX_USAGE);
+}
+
+unsigned long long
+sit_cli_number(const char *opt, const char *arg, unsigned long long min,
+	unsigned long long max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (arg[0] < '0' || arg[0] > '9')
+		sit_cli_usage_error("%s wants a number, not '%s'", opt, arg);
+	v = strtoull(arg, &end, 10);
+	if (errno != 0 || *end != '\0')
+		sit_cli_usage_error("%s wants a number, not '%s'", opt, arg);
+	if (v < min || v > max)
+		sit_cli_usage_error("%s must be between %llu and %llu", opt, min, max);
+	return v;
+}

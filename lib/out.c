@@ -1,0 +1,258 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "out.h"
+
+/* The registry of temporary files for the signal handlers.  It is process
+ * state by nature (a signal has no other way to find them), so it is a static
+ * here and nowhere else; it holds pointers into callers' sit_out structs. */
+#define SLOTS 300
+static sit_out *volatile registry[SLOTS];
+static char deadline_msg[512];
+static size_t deadline_len;
+
+static void
+unlink_all(void)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		sit_out *o = registry[i];
+		if (o != NULL && o->tmp[0] != '\0')
+			unlink(o->tmp);
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	unlink_all();
+	if (sig == SIGALRM) {
+		if (deadline_len > 0)
+			(void)!write(2, deadline_msg, deadline_len);
+		_exit(EX_TEMPFAIL);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = saved;
+}
+
+void
+sit_out_install_cleanup(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction old;
+		/* Leave a signal ignored if our parent ignored it (nohup, cron). */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+void
+sit_out_deadline(unsigned seconds, const char *prog, const char *msg)
+{
+	struct sigaction sa;
+	int n;
+
+	if (seconds == 0)
+		return;
+	n = snprintf(deadline_msg, sizeof deadline_msg, "%s: %s\n", prog, msg);
+	deadline_len = n < 0 ? 0 : (size_t)n < sizeof deadline_msg ? (size_t)n : sizeof deadline_msg - 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(seconds);
+}
+
+static int
+register_out(sit_out *o)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		if (registry[i] == NULL) {
+			registry[i] = o;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void
+unregister_out(sit_out *o)
+{
+	if (o->slot >= 0 && o->slot < SLOTS && registry[o->slot] == o)
+		registry[o->slot] = NULL;
+	o->slot = -1;
+}
+
+const char *
+sit_out_name(const sit_out *o)
+{
+	return o->path[0] ? o->path : "standard output";
+}
+
+int
+sit_out_open(sit_out *o, const char *path, int force, mode_t mode, sit_err *e)
+{
+	struct stat st;
+	char dir[PATH_MAX], base[PATH_MAX];
+	char *d, *b;
+	int n;
+
+	memset(o, 0, sizeof *o);
+	o->fd = -1;
+	o->slot = -1;
+	o->force = force;
+	o->mode = mode;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		o->fd = 1;
+		o->direct = 1;
+		return 0;
+	}
+	if (strlen(path) >= sizeof o->path)
+		return sit_err_set(e, EX_CANTCREAT, "output name too long");
+	strcpy(o->path, path);
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* A fifo, a device or a process substitution: nothing to rename. */
+		o->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (o->fd < 0)
+			return sit_err_sys(e, EX_CANTCREAT, "cannot open %s", path);
+		o->direct = 1;
+		return 0;
+	}
+	if (lstat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return sit_err_set(e, EX_CANTCREAT, "%s is a directory", path);
+		if (!force)
+			return sit_err_set(e, EX_CANTCREAT,
+				"%s already exists (use -f to replace it)", path);
+	}
+
+	strcpy(dir, path);
+	strcpy(base, path);
+	d = dirname(dir);
+	b = basename(base);
+	n = snprintf(o->tmp, sizeof o->tmp, "%s/.%s.XXXXXX", d, b);
+	if (n < 0 || (size_t)n >= sizeof o->tmp)
+		return sit_err_set(e, EX_CANTCREAT, "output name too long");
+	/* Register before the file exists, so a signal between the two still
+	 * finds it; the handler skips a name that does not exist yet. */
+	o->slot = register_out(o);
+	if (o->slot < 0)
+		return sit_err_set(e, EX_SOFTWARE, "too many output files at once");
+	o->fd = mkostemp(o->tmp, O_CLOEXEC);
+	if (o->fd < 0) {
+		int saved = errno;
+		o->tmp[0] = '\0';
+		unregister_out(o);
+		errno = saved;
+		return sit_err_sys(e, EX_CANTCREAT, "cannot create a file beside %s", path);
+	}
+	return 0;
+}
+
+int
+sit_out_write(sit_out *o, const void *buf, size_t len, sit_err *e)
+{
+	if (sit_io_write(o->fd, buf, len) != 0)
+		return sit_err_sys(e, EX_IOERR, "cannot write %s", sit_out_name(o));
+	return 0;
+}
+
+int
+sit_out_commit(sit_out *o, sit_err *e)
+{
+	mode_t um;
+
+	if (o->direct) {
+		if (o->fd > 1 && close(o->fd) != 0) {
+			o->fd = -1;
+			return sit_err_sys(e, EX_IOERR, "cannot write %s", sit_out_name(o));
+		}
+		o->fd = -1;
+		return 0;
+	}
+	um = umask(0);
+	umask(um);
+	if (fchmod(o->fd, o->mode & ~um) != 0 || fsync(o->fd) != 0) {
+		int saved = errno;
+		sit_out_abort(o);
+		errno = saved;
+		return sit_err_sys(e, EX_IOERR, "cannot write %s", o->path);
+	}
+	if (close(o->fd) != 0) {
+		int saved = errno;
+		o->fd = -1;
+		sit_out_abort(o);
+		errno = saved;
+		return sit_err_sys(e, EX_IOERR, "cannot write %s", o->path);
+	}
+	o->fd = -1;
+	if (o->force) {
+		if (rename(o->tmp, o->path) != 0)
+			goto fail;
+	} else if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path, RENAME_NOREPLACE) != 0) {
+		/* Filesystems without RENAME_NOREPLACE: link() also refuses to
+		 * replace, so a file that appeared meanwhile is never lost. */
+		if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+			goto fail;
+		if (link(o->tmp, o->path) != 0)
+			goto fail;
+		unlink(o->tmp);
+	}
+	o->tmp[0] = '\0';
+	unregister_out(o);
+	return 0;
+fail:
+	{
+		int saved = errno;
+		unlink(o->tmp);
+		o->tmp[0] = '\0';
+		unregister_out(o);
+		if (saved == EEXIST)
+			return sit_err_set(e, EX_CANTCREAT,
+				"%s already exists (use -f to replace it)", o->path);
+		errno = saved;
+		return sit_err_sys(e, EX_CANTCREAT, "cannot create %s", o->path);
+	}
+}
+
+void
+sit_out_abort(sit_out *o)
+{
+	if (o->fd > 1)
+		close(o->fd);
+	o->fd = -1;
+	if (!o->direct && o->tmp[0] != '\0')
+		unlink(o->tmp);
+	o->tmp[0] = '\0';
+	unregister_out(o);
+}
+
+void
+sit_out_abort_all(void)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		sit_out *o = registry[i];
+		if (o != NULL)
+			sit_out_abort(o);
+	}
+}
