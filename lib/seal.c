@@ -344,11 +344,14 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 		return sit_err_set(e, EX_DATAERR, "not a sit-aes stream");
 	if ((size_t)got < SIT_SEAL_MAGIC_LEN)
 		return sit_err_set(e, EX_DATAERR, "truncated input");
-	if (read_exact(in, h + SIT_SEAL_MAGIC_LEN, FIXED_HEAD - SIT_SEAL_MAGIC_LEN, e) != 0)
+	/* The version first: a later version may lay out the rest differently. */
+	if (read_exact(in, h + SIT_SEAL_MAGIC_LEN, 1, e) != 0)
 		return -1;
 	if (h[SIT_SEAL_MAGIC_LEN] != SIT_SEAL_VERSION)
 		return sit_err_set(e, EX_DATAERR, "unsupported version %d (this sit-aes reads version %d)",
 			h[SIT_SEAL_MAGIC_LEN], SIT_SEAL_VERSION);
+	if (read_exact(in, h + SIT_SEAL_MAGIC_LEN + 1, FIXED_HEAD - SIT_SEAL_MAGIC_LEN - 1, e) != 0)
+		return -1;
 	if (h[SIT_SEAL_MAGIC_LEN + 1] != 0)
 		return sit_err_set(e, EX_DATAERR, "unsupported header flags 0x%02x",
 			h[SIT_SEAL_MAGIC_LEN + 1]);
