@@ -245,6 +245,27 @@ keys_new(sit_err *e)
 	return k;
 }
 
+/* Fill BUF with up to WANT bytes: a batch of chunks and one byte of
+ * look-ahead, which tells whether the input ends in this batch (*LAST) and
+ * which, when it does not, is carried to the front for the next batch
+ * (*HAVE).  *N is the byte count, look-ahead included. */
+static int
+read_batch(int in, unsigned char *buf, size_t want, size_t *have, size_t *n,
+	int *last, sit_err *e)
+{
+	ssize_t got;
+
+	if (*have > 0)
+		buf[0] = buf[want - 1];
+	got = sit_io_read(in, buf + *have, want - *have);
+	if (got < 0)
+		return sit_err_sys(e, EX_IOERR, "cannot read input");
+	*n = *have + (size_t)got;
+	*last = *n < want;
+	*have = *last ? 0 : 1;
+	return 0;
+}
+
 static int
 encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progress *p,
 	sit_err *e)
@@ -254,15 +275,11 @@ encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progre
 	size_t have = 0;
 
 	for (;;) {
-		ssize_t got = sit_io_read(in, b->plain + have, want - have);
-		size_t n, nchunks, outlen = 0;
-		int last;
+		size_t n = 0, nchunks, outlen = 0;
+		int last = 1;
 
-		if (got < 0)
-			return sit_err_sys(e, EX_IOERR, "cannot read input");
-		n = have + (size_t)got;
-		/* Short of the look-ahead byte: the input ended in this batch. */
-		last = n < want;
+		if (read_batch(in, b->plain, want, &have, &n, &last, e) != 0)
+			return -1;
 		nchunks = last ? (n + SIT_SEAL_CHUNK - 1) / SIT_SEAL_CHUNK : BATCH;
 		if (last && nchunks == 0)
 			nchunks = 1;                  /* empty input: one empty last chunk */
@@ -285,8 +302,6 @@ encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progre
 			sit_progress_update(p, done);
 		if (last)
 			return 0;
-		b->plain[0] = b->plain[want - 1];
-		have = 1;
 	}
 }
 
@@ -481,14 +496,11 @@ decrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, uint64_t o
 	size_t have = 0;
 
 	for (;;) {
-		ssize_t got = sit_io_read(in, b->cipher + have, want - have);
-		size_t n, nchunks, outlen = 0;
-		int last;
+		size_t n = 0, nchunks, outlen = 0;
+		int last = 1;
 
-		if (got < 0)
-			return sit_err_sys(e, EX_IOERR, "cannot read input");
-		n = have + (size_t)got;
-		last = n < want;
+		if (read_batch(in, b->cipher, want, &have, &n, &last, e) != 0)
+			return -1;
 		if (n == 0)
 			return sit_err_set(e, EX_DATAERR, "truncated input");
 		nchunks = last ? (n + CT_CHUNK - 1) / CT_CHUNK : BATCH;
@@ -521,8 +533,6 @@ decrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, uint64_t o
 			sit_progress_update(p, done);
 		if (last)
 			return 0;
-		b->cipher[0] = b->cipher[want - 1];
-		have = 1;
 	}
 }
 
