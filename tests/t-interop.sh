@@ -97,3 +97,18 @@ for b in payload:'at byte 126' chunk1:"at byte $((126 + C + 16))" nonce:'in the 
 	expect "Python refuses $f" 65 py -d -k key "$f"
 	errmatch "Python says $msg" "^sitaes.py: .*$msg"
 done
+
+# Where sit(5) is terse, Python follows what sit-aes does: the passphrase is the
+# first line of the file without LF or CR LF, and a cut leaving less than a tag,
+# or only an empty last chunk after a full one, is "truncated input".
+printf 'interop passphrase\r\nsecond line\n' >pass2; chmod 600 pass2
+expect "Python takes the first line of a CR LF passphrase file" 0 py -d -p pass2 py.pass.1
+same "first-line passphrase plaintext" "$T/out" p.1
+s=py.key.$((C + 1))
+for n in 9 141 142 $((126 + C + 16)) $((126 + C + 32)); do
+	head -c "$n" "$s" >cut.sit
+	sit-aes -d -k key cut.sit 2>&1 >/dev/null | sed 's/^sit-aes: //' >cut.c
+	py -d -k key cut.sit 2>&1 >/dev/null | sed 's/^sitaes.py: //' >cut.py
+	check "cut after $n bytes: same message ($(cat cut.c))" test -s cut.c
+	same "cut after $n bytes: same message" cut.c cut.py
+done

@@ -100,7 +100,7 @@ def read_keys(path, prefix):
     except OSError as e:
         raise SitError(f"cannot open {path}: {e.strerror}", 66)
     keys = [parse_key_text(ln.strip(), prefix, path) for ln in lines
-            if ln.strip() and not ln.startswith("#")]
+            if ln.strip() and not ln.strip().startswith("#")]
     if not keys:
         raise SitError(f"{path}: no {prefix[:-1]} key in it", 65)
     return keys
@@ -112,11 +112,12 @@ def read_passphrase(path):
             p = f.read()
     except OSError as e:
         raise SitError(f"cannot open {path}: {e.strerror}", 66)
-    # "the bytes given, without a line ending"
-    if p.endswith(b"\n"):
-        p = p[:-1]
-        if p.endswith(b"\r"):
-            p = p[:-1]
+    # sit-aes takes the first line, without its LF or CR LF (sit(5) only says
+    # "without a line ending"), and refuses an empty one.
+    p = p.split(b"\n", 1)[0]
+    p = p[:-1] if p.endswith(b"\r") else p
+    if not p:
+        raise SitError(f"empty passphrase from {path}", 65)
     return p
 
 
@@ -245,7 +246,9 @@ def open_stream(data, keys, identities, passphrase, max_t, max_m):
         out.append(open_chunk(aead, data[pos:pos + SEALED], i, False, pos))
         pos, i = pos + SEALED, i + 1
     last = data[pos:]
-    if len(last) < 16:
+    # Shorter than a tag, or an empty last chunk after others (a writer never
+    # makes one: sit(5) says the last chunk may be full): cut off.
+    if len(last) < 16 or (i > 0 and len(last) == 16):
         raise SitError("truncated input")
     try:
         out.append(aead.decrypt(chunk_nonce(i, True), last, None))
