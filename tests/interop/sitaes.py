@@ -185,6 +185,8 @@ def parse_header(data):
         if len(data) < pos + 3:
             raise SitError("truncated input")
         typ, blen = struct.unpack_from("<BH", data, pos)
+        # sit(5) makes any wrong-length known stanza malformed; sit-aes checks
+        # only those it tries (up to the one that unwraps): see the interop report.
         if blen > 512 or (typ in BODY_LEN and blen != BODY_LEN[typ]):
             raise SitError("malformed header: bad stanza length")
         if len(data) < pos + 3 + blen:
