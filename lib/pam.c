@@ -247,6 +247,15 @@ convert_row(const sit_img_pam_header *h, const unsigned char *raw, void *out, si
 	size_t n = (size_t)h->width * h->channels;
 	unsigned m = h->maxval, full = h->depth == 16 ? 65535 : 255;
 
+	/* The usual case: full-range samples cannot exceed MAXVAL. */
+	if (m == full && h->depth == 8) {
+		memcpy(out, raw, n);
+		return 0;
+	}
+	if (m == full) {
+		sit_img_samples_from_be16(out, raw, n);
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint32_t v = h->depth == 16 ? sit_img_get16be(raw + 2 * i) : raw[i];
 

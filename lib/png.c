@@ -27,28 +27,34 @@ unsigned char *stbi_zlib_compress(unsigned char *data, int data_len, int *out_le
 
 static const unsigned char png_signature[8] = { 137, 'P', 'N', 'G', '\r', '\n', 26, '\n' };
 
-/* Table-driven CRC-32 (slice by 4 would be faster; this is not the
- * bottleneck next to the sink's write). */
-static uint32_t
-crc_entry(uint32_t n)
+void
+sit_img_crc_init(sit_img_crc *c)
 {
-	for (int k = 0; k < 8; k++)
-		n = n & 1 ? 0xedb88320u ^ (n >> 1) : n >> 1;
-	return n;
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t n = i;
+
+		for (int k = 0; k < 8; k++)
+			n = n & 1 ? 0xedb88320u ^ (n >> 1) : n >> 1;
+		c->t[0][i] = n;
+	}
+	/* t[k][i]: the CRC of byte i followed by k zero bytes. */
+	for (int k = 1; k < 4; k++)
+		for (int i = 0; i < 256; i++)
+			c->t[k][i] = c->t[0][c->t[k - 1][i] & 0xff] ^ (c->t[k - 1][i] >> 8);
 }
 
 uint32_t
-sit_img_crc32(uint32_t crc, const unsigned char *p, size_t len)
+sit_img_crc32(const sit_img_crc *c, uint32_t crc, const unsigned char *p, size_t len)
 {
-	/* Computed on each call rather than kept in a global: 256 entries
-	 * cost about a microsecond, nothing next to a 64 KiB chunk. */
-	uint32_t table[256];
-
-	for (uint32_t i = 0; i < 256; i++)
-		table[i] = crc_entry(i);
 	crc = ~crc;
+	for (; len >= 4; len -= 4, p += 4) {
+		crc ^= (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			(uint32_t)p[3] << 24;
+		crc = c->t[3][crc & 0xff] ^ c->t[2][(crc >> 8) & 0xff] ^
+			c->t[1][(crc >> 16) & 0xff] ^ c->t[0][crc >> 24];
+	}
 	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = c->t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
 
@@ -75,7 +81,7 @@ adler32(uint32_t adler, const unsigned char *p, size_t len)
 /* One chunk: length, type, data, CRC over type and data.  LEN has been
  * bounded by the callers (at most 2^31 - 1, as PNG requires). */
 static int
-put_chunk(const sit_img_sink *s, const char *type, const unsigned char *data,
+put_chunk(sit_img_png_writer *w, const char *type, const unsigned char *data,
 	size_t len, sit_err *e)
 {
 	unsigned char head[8], tail[4];
@@ -85,13 +91,13 @@ put_chunk(const sit_img_sink *s, const char *type, const unsigned char *data,
 		return sit_err_set(e, EX_SOFTWARE, "PNG chunk too large");
 	sit_img_put32be(head, (uint32_t)len);
 	memcpy(head + 4, type, 4);
-	crc = sit_img_crc32(0, head + 4, 4);
-	crc = sit_img_crc32(crc, data, len);
+	crc = sit_img_crc32(w->crc, 0, head + 4, 4);
+	crc = sit_img_crc32(w->crc, crc, data, len);
 	sit_img_put32be(tail, crc);
-	if (sit_img_emit(s, head, sizeof head, e) < 0 ||
-	    (len > 0 && sit_img_emit(s, data, len, e) < 0))
+	if (sit_img_emit(&w->sink, head, sizeof head, e) < 0 ||
+	    (len > 0 && sit_img_emit(&w->sink, data, len, e) < 0))
 		return -1;
-	return sit_img_emit(s, tail, sizeof tail, e);
+	return sit_img_emit(&w->sink, tail, sizeof tail, e);
 }
 
 static int
@@ -110,7 +116,7 @@ put_header(sit_img_png_writer *w, sit_err *e)
 	ihdr[12] = 0;   /* not interlaced */
 	if (sit_img_emit(&w->sink, png_signature, sizeof png_signature, e) < 0)
 		return -1;
-	return put_chunk(&w->sink, "IHDR", ihdr, sizeof ihdr, e);
+	return put_chunk(w, "IHDR", ihdr, sizeof ihdr, e);
 }
 
 /* Memory for the data buffer: FAST holds one block with room for the zlib
@@ -132,8 +138,10 @@ alloc_buffers(sit_img_png_writer *w, sit_err *e)
 	w->row = malloc(line);
 	w->prev = calloc(1, line);
 	w->data = malloc(w->data_cap);
-	if (w->row == NULL || w->prev == NULL || w->data == NULL)
+	w->crc = malloc(sizeof *w->crc);
+	if (w->row == NULL || w->prev == NULL || w->data == NULL || w->crc == NULL)
 		return sit_err_set(e, EX_OSERR, "out of memory for the PNG writer");
+	sit_img_crc_init(w->crc);
 	return 0;
 }
 
@@ -189,7 +197,7 @@ flush_block(sit_img_png_writer *w, int final, sit_err *e)
 		end += 4;
 	}
 	w->data_len = 0;
-	return put_chunk(&w->sink, "IDAT", w->data + start, end - start, e);
+	return put_chunk(w, "IDAT", w->data + start, end - start, e);
 }
 
 static int
@@ -291,7 +299,7 @@ compress_and_flush(sit_img_png_writer *w, sit_err *e)
 		free(z);
 		return sit_err_set(e, EX_OSERR, "out of memory compressing the PNG");
 	}
-	rc = put_chunk(&w->sink, "IDAT", z, (size_t)zlen, e);
+	rc = put_chunk(w, "IDAT", z, (size_t)zlen, e);
 	free(z);
 	return rc;
 }
@@ -330,7 +338,7 @@ sit_img_png_end(sit_img_png_writer *w, sit_err *e)
 	else
 		rc = compress_and_flush(w, e);
 	if (rc == 0)
-		rc = put_chunk(&w->sink, "IEND", NULL, 0, e);
+		rc = put_chunk(w, "IEND", NULL, 0, e);
 	sit_img_png_abort(w);
 	return rc;
 }
@@ -341,7 +349,9 @@ sit_img_png_abort(sit_img_png_writer *w)
 	free(w->row);
 	free(w->prev);
 	free(w->data);
+	free(w->crc);
 	w->row = w->prev = w->data = NULL;
+	w->crc = NULL;
 	w->data_len = w->data_cap = 0;
 }
 
