@@ -387,8 +387,10 @@ sit_pix_src_get(sit_pix_src *s, void *buf, size_t len, const char *what, sit_err
 		return sit_err_set(e, EX_SOFTWARE, "read past the end of %s", what);
 	if (from_buf > len)
 		from_buf = len;
-	memcpy(out, s->buf + s->buf_pos, from_buf);
-	s->buf_pos += from_buf;
+	if (from_buf > 0) { /* BUF is NULL for a file streamed from its start */
+		memcpy(out, s->buf + s->buf_pos, from_buf);
+		s->buf_pos += from_buf;
+	}
 	s->pos += len;
 	if (from_buf == len)
 		return 0;
