@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -110,4 +111,13 @@ sit_io_slurp(int fd, size_t max, unsigned char **bufp, size_t *lenp,
 	*bufp = buf;
 	*lenp = len;
 	return 0;
+}
+
+void
+sit_io_pipe_bigger(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }

@@ -26,4 +26,8 @@ void sit_io_close_in(int fd);
 int sit_io_slurp(int fd, size_t max, unsigned char **buf, size_t *len,
 	const char *what, sit_err *e);
 
+/* Ask for a 1 MiB kernel buffer if FD is a pipe: fewer context switches
+ * between the stages of a pipeline.  Failure is harmless and ignored. */
+void sit_io_pipe_bigger(int fd);
+
 #endif

@@ -1,0 +1,552 @@
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "io.h"
+#include "seal.h"
+
+#define FILE_KEY   32
+#define WRAPPED    (FILE_KEY + SIT_SEAL_TAG)
+#define MAC_BYTES  crypto_auth_hmacsha256_BYTES
+#define FIXED_HEAD (SIT_SEAL_MAGIC_LEN + 2 + SIT_SEAL_NONCE + 1)
+#define HEAD_MAX   (FIXED_HEAD + SIT_SEAL_MAX_STANZAS * (3 + SIT_SEAL_MAX_BODY) + MAC_BYTES)
+#define SALT       16
+#define BATCH      16          /* chunks per read and write: fewer system calls */
+#define CT_CHUNK   (SIT_SEAL_CHUNK + SIT_SEAL_TAG)
+
+#define BODY_X25519   (crypto_scalarmult_BYTES + WRAPPED)
+#define BODY_KEYFILE  (SALT + WRAPPED)
+#define BODY_ARGON2ID (SALT + 4 + 4 + WRAPPED)
+
+static const unsigned char zero_nonce[crypto_aead_aes256gcm_NPUBBYTES];
+
+/* Secrets of one operation, in one sodium_malloc'ed block. */
+struct keys {
+	unsigned char file_key[FILE_KEY];
+	unsigned char wrap_key[32];
+	unsigned char payload_key[32];
+	unsigned char header_key[32];
+	unsigned char shared[crypto_scalarmult_BYTES];
+	unsigned char esk[crypto_scalarmult_SCALARBYTES];
+	crypto_aead_aes256gcm_state gcm;
+};
+
+void
+sit_hkdf_sha256(unsigned char out[32], const unsigned char *ikm, size_t ikmlen,
+	const unsigned char *salt, size_t saltlen, const char *info)
+{
+	static const unsigned char zeros[32];
+	unsigned char prk[32], one = 1;
+	crypto_auth_hmacsha256_state st;
+
+	if (saltlen == 0) {
+		salt = zeros;
+		saltlen = sizeof zeros;
+	}
+	crypto_auth_hmacsha256_init(&st, salt, saltlen);
+	crypto_auth_hmacsha256_update(&st, ikm, ikmlen);
+	crypto_auth_hmacsha256_final(&st, prk);
+	crypto_auth_hmacsha256_init(&st, prk, sizeof prk);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)info, strlen(info));
+	crypto_auth_hmacsha256_update(&st, &one, 1);
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(prk, sizeof prk);
+	sodium_memzero(&st, sizeof st);
+}
+
+static void
+put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t
+get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The chunk nonce: 88-bit big-endian counter, then 1 on the last chunk. */
+static void
+chunk_nonce(unsigned char n[12], uint64_t counter, int last)
+{
+	memset(n, 0, 12);
+	for (int i = 0; i < 8; i++)
+		n[10 - i] = (unsigned char)(counter >> (8 * i));
+	n[11] = last ? 1 : 0;
+}
+
+/* The file key sealed under a one-time wrap key; the stanza's own bytes
+ * before the wrapped key are the associated data, binding salt and cost. */
+static void
+wrap(unsigned char *wrapped, const struct keys *k, const unsigned char *ad, size_t adlen)
+{
+	unsigned long long clen;
+
+	crypto_aead_aes256gcm_encrypt(wrapped, &clen, k->file_key, FILE_KEY, ad, adlen,
+		NULL, zero_nonce, k->wrap_key);
+}
+
+static int
+unwrap(struct keys *k, const unsigned char *wrapped, const unsigned char *ad, size_t adlen)
+{
+	unsigned long long mlen;
+
+	return crypto_aead_aes256gcm_decrypt(k->file_key, &mlen, NULL, wrapped, WRAPPED,
+		ad, adlen, zero_nonce, k->wrap_key);
+}
+
+/* X25519 wrap key: HKDF over the shared secret, salted with both public keys.
+ * SK with PEER gives the shared secret; -1 on a low-order point. */
+static int
+x25519_wrap_key(struct keys *k, const unsigned char *sk, const unsigned char *peer,
+	const unsigned char *epk, const unsigned char *rpk)
+{
+	unsigned char salt[2 * crypto_scalarmult_BYTES];
+
+	if (crypto_scalarmult(k->shared, sk, peer) != 0)
+		return -1;
+	memcpy(salt, epk, crypto_scalarmult_BYTES);
+	memcpy(salt + crypto_scalarmult_BYTES, rpk, crypto_scalarmult_BYTES);
+	sit_hkdf_sha256(k->wrap_key, k->shared, sizeof k->shared, salt, sizeof salt,
+		"sit-aes/v1 x25519");
+	return 0;
+}
+
+static void
+keyfile_wrap_key(struct keys *k, const unsigned char *key, const unsigned char *salt)
+{
+	sit_hkdf_sha256(k->wrap_key, key, SIT_KEY_BYTES, salt, SALT, "sit-aes/v1 keyfile");
+}
+
+static int
+argon2id_wrap_key(struct keys *k, const sit_keyring *kr, const unsigned char *salt,
+	uint32_t ops, uint32_t mem_kib)
+{
+	return crypto_pwhash(k->wrap_key, sizeof k->wrap_key, kr->pass, kr->passlen, salt,
+		ops, (size_t)mem_kib * 1024, crypto_pwhash_ALG_ARGON2ID13);
+}
+
+/* ---- encryption ---- */
+
+/* Append one stanza header (type, body length) to H at *N. */
+static unsigned char *
+stanza_start(unsigned char *h, size_t *n, int type, size_t len)
+{
+	unsigned char *s = h + *n;
+
+	s[0] = (unsigned char)type;
+	s[1] = (unsigned char)len;
+	s[2] = (unsigned char)(len >> 8);
+	*n += 3 + len;
+	return s;
+}
+
+static int
+build_header(const sit_keyring *kr, struct keys *k, unsigned char *h, size_t *hlen,
+	sit_err *e)
+{
+	size_t n = 0, count = 0;
+
+	memcpy(h, SIT_SEAL_MAGIC, SIT_SEAL_MAGIC_LEN);
+	n = SIT_SEAL_MAGIC_LEN;
+	h[n++] = SIT_SEAL_VERSION;
+	h[n++] = 0;                                   /* flags, reserved */
+	randombytes_buf(h + n, SIT_SEAL_NONCE);
+	n += SIT_SEAL_NONCE;
+	n++;                                          /* stanza count, below */
+
+	if (kr->passlen > 0) {
+		unsigned char *s = stanza_start(h, &n, SIT_STANZA_ARGON2ID, BODY_ARGON2ID);
+		uint32_t mem_kib = (uint32_t)(kr->pass_mem / 1024);
+		randombytes_buf(s + 3, SALT);
+		put_le32(s + 3 + SALT, (uint32_t)kr->pass_ops);
+		put_le32(s + 3 + SALT + 4, mem_kib);
+		if (argon2id_wrap_key(k, kr, s + 3, (uint32_t)kr->pass_ops, mem_kib) != 0)
+			return sit_err_set(e, EX_OSERR,
+				"cannot stretch the passphrase (out of memory for Argon2id?)");
+		wrap(s + 3 + SALT + 8, k, s, 3 + SALT + 8);
+		count++;
+	}
+	for (size_t i = 0; i < kr->nkeys; i++) {
+		unsigned char *s = stanza_start(h, &n, SIT_STANZA_KEYFILE, BODY_KEYFILE);
+		randombytes_buf(s + 3, SALT);
+		keyfile_wrap_key(k, kr->keys[i], s + 3);
+		wrap(s + 3 + SALT, k, s, 3 + SALT);
+		count++;
+	}
+	for (size_t i = 0; i < kr->nrcpts; i++) {
+		unsigned char *s = stanza_start(h, &n, SIT_STANZA_X25519, BODY_X25519);
+		unsigned char *epk = s + 3;
+		randombytes_buf(k->esk, sizeof k->esk);
+		crypto_scalarmult_base(epk, k->esk);
+		if (x25519_wrap_key(k, k->esk, kr->rcpts[i], epk, kr->rcpts[i]) != 0)
+			return sit_err_set(e, EX_DATAERR, "recipient %zu is not a usable public key", i + 1);
+		wrap(s + 3 + crypto_scalarmult_BYTES, k, s, 3 + crypto_scalarmult_BYTES);
+		count++;
+	}
+	if (count == 0 || count > SIT_SEAL_MAX_STANZAS)
+		return sit_err_set(e, EX_USAGE, "between 1 and %d keys, recipients or passphrases are needed",
+			SIT_SEAL_MAX_STANZAS);
+	h[FIXED_HEAD - 1] = (unsigned char)count;
+
+	sit_hkdf_sha256(k->header_key, k->file_key, FILE_KEY, NULL, 0, "sit-aes/v1 header");
+	crypto_auth_hmacsha256(h + n, h, n, k->header_key);
+	*hlen = n + MAC_BYTES;
+	return 0;
+}
+
+static void
+derive_payload(struct keys *k, const unsigned char nonce[SIT_SEAL_NONCE])
+{
+	sit_hkdf_sha256(k->payload_key, k->file_key, FILE_KEY, nonce, SIT_SEAL_NONCE,
+		"sit-aes/v1 payload");
+	crypto_aead_aes256gcm_beforenm(&k->gcm, k->payload_key);
+}
+
+struct bufs {
+	unsigned char *plain;   /* BATCH chunks of plaintext + 1 byte of look-ahead */
+	unsigned char *cipher;  /* BATCH sealed chunks + 1 byte of look-ahead */
+};
+
+static int
+bufs_new(struct bufs *b, sit_err *e)
+{
+	/* Plaintext is secret too: guarded, locked, wiped on free. */
+	b->plain = sodium_malloc(BATCH * SIT_SEAL_CHUNK + 1);
+	b->cipher = malloc(BATCH * CT_CHUNK + 1);
+	if (b->plain == NULL || b->cipher == NULL) {
+		sodium_free(b->plain);
+		free(b->cipher);
+		return sit_err_set(e, EX_OSERR, "out of memory");
+	}
+	return 0;
+}
+
+static void
+bufs_free(struct bufs *b)
+{
+	sodium_free(b->plain);
+	free(b->cipher);
+}
+
+static struct keys *
+keys_new(sit_err *e)
+{
+	struct keys *k = sodium_malloc(sizeof *k);
+
+	if (k == NULL)
+		sit_err_set(e, EX_OSERR, "cannot allocate locked memory");
+	return k;
+}
+
+static int
+encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progress *p,
+	sit_err *e)
+{
+	const size_t want = BATCH * SIT_SEAL_CHUNK + 1;
+	uint64_t counter = 0, done = 0;
+	size_t have = 0;
+
+	for (;;) {
+		ssize_t got = sit_io_read(in, b->plain + have, want - have);
+		size_t n, nchunks, outlen = 0;
+		int last;
+
+		if (got < 0)
+			return sit_err_sys(e, EX_IOERR, "cannot read input");
+		n = have + (size_t)got;
+		/* Short of the look-ahead byte: the input ended in this batch. */
+		last = n < want;
+		nchunks = last ? (n + SIT_SEAL_CHUNK - 1) / SIT_SEAL_CHUNK : BATCH;
+		if (last && nchunks == 0)
+			nchunks = 1;                  /* empty input: one empty last chunk */
+		for (size_t i = 0; i < nchunks; i++) {
+			size_t off = i * SIT_SEAL_CHUNK;
+			size_t len = (last && i == nchunks - 1) ? n - off : SIT_SEAL_CHUNK;
+			unsigned char nonce[12];
+			unsigned long long maclen;
+
+			chunk_nonce(nonce, counter++, last && i == nchunks - 1);
+			crypto_aead_aes256gcm_encrypt_detached_afternm(b->cipher + outlen,
+				b->cipher + outlen + len, &maclen, b->plain + off, len,
+				NULL, 0, NULL, nonce, &k->gcm);
+			outlen += len + SIT_SEAL_TAG;
+		}
+		if (sit_out_write(out, b->cipher, outlen, e) != 0)
+			return -1;
+		done += n - (last ? 0 : 1);
+		if (p != NULL)
+			sit_progress_update(p, done);
+		if (last)
+			return 0;
+		b->plain[0] = b->plain[want - 1];
+		have = 1;
+	}
+}
+
+int
+sit_seal_encrypt(const sit_keyring *kr, int in, sit_out *out, sit_progress *p, sit_err *e)
+{
+	unsigned char h[HEAD_MAX];
+	size_t hlen = 0;
+	struct keys *k;
+	struct bufs b;
+	int rc = -1;
+
+	if ((k = keys_new(e)) == NULL)
+		return -1;
+	if (bufs_new(&b, e) != 0) {
+		sodium_free(k);
+		return -1;
+	}
+	randombytes_buf(k->file_key, FILE_KEY);
+	if (build_header(kr, k, h, &hlen, e) == 0
+	    && sit_out_write(out, h, hlen, e) == 0) {
+		derive_payload(k, h + SIT_SEAL_MAGIC_LEN + 2);
+		rc = encrypt_payload(k, &b, in, out, p, e);
+	}
+	bufs_free(&b);
+	sodium_free(k);
+	return rc;
+}
+
+/* ---- decryption ---- */
+
+static int
+read_exact(int in, unsigned char *buf, size_t len, sit_err *e)
+{
+	ssize_t got = sit_io_read(in, buf, len);
+
+	if (got < 0)
+		return sit_err_sys(e, EX_IOERR, "cannot read input");
+	if ((size_t)got < len)
+		return sit_err_set(e, EX_DATAERR, "truncated input");
+	return 0;
+}
+
+/* Read the fixed part of the header and every stanza into H. */
+static int
+read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
+{
+	size_t n = 0;
+	ssize_t got;
+
+	got = sit_io_read(in, h, SIT_SEAL_MAGIC_LEN);
+	if (got < 0)
+		return sit_err_sys(e, EX_IOERR, "cannot read input");
+	if (memcmp(h, SIT_SEAL_MAGIC, (size_t)got) != 0 || got == 0)
+		return sit_err_set(e, EX_DATAERR, "not a sit-aes stream");
+	if ((size_t)got < SIT_SEAL_MAGIC_LEN)
+		return sit_err_set(e, EX_DATAERR, "truncated input");
+	/* The version first: a later version may lay out the rest differently. */
+	if (read_exact(in, h + SIT_SEAL_MAGIC_LEN, 1, e) != 0)
+		return -1;
+	if (h[SIT_SEAL_MAGIC_LEN] != SIT_SEAL_VERSION)
+		return sit_err_set(e, EX_DATAERR, "unsupported version %d (this sit-aes reads version %d)",
+			h[SIT_SEAL_MAGIC_LEN], SIT_SEAL_VERSION);
+	if (read_exact(in, h + SIT_SEAL_MAGIC_LEN + 1, FIXED_HEAD - SIT_SEAL_MAGIC_LEN - 1, e) != 0)
+		return -1;
+	if (h[SIT_SEAL_MAGIC_LEN + 1] != 0)
+		return sit_err_set(e, EX_DATAERR, "unsupported header flags 0x%02x",
+			h[SIT_SEAL_MAGIC_LEN + 1]);
+	*count = h[FIXED_HEAD - 1];
+	if (*count == 0 || *count > SIT_SEAL_MAX_STANZAS)
+		return sit_err_set(e, EX_DATAERR, "malformed header: %zu stanzas (1 to %d allowed)",
+			*count, SIT_SEAL_MAX_STANZAS);
+	n = FIXED_HEAD;
+	for (size_t i = 0; i < *count; i++) {
+		size_t len;
+		if (read_exact(in, h + n, 3, e) != 0)
+			return -1;
+		len = (size_t)h[n + 1] | (size_t)h[n + 2] << 8;
+		if (len > SIT_SEAL_MAX_BODY)
+			return sit_err_set(e, EX_DATAERR, "malformed header: stanza of %zu bytes (at most %d)",
+				len, SIT_SEAL_MAX_BODY);
+		if (read_exact(in, h + n + 3, len, e) != 0)
+			return -1;
+		n += 3 + len;
+	}
+	if (read_exact(in, h + n, MAC_BYTES, e) != 0)
+		return -1;
+	*hlen = n;
+	return 0;
+}
+
+/* Try the keys in KR on one stanza S; 0 when one of them unwraps the file key,
+ * 1 when none does, -1 on a malformed stanza or a refused cost. */
+static int
+try_stanza(const sit_keyring *kr, struct keys *k, const unsigned char *s, sit_err *e)
+{
+	size_t len = (size_t)s[1] | (size_t)s[2] << 8;
+	const unsigned char *body = s + 3;
+
+	switch (s[0]) {
+	case SIT_STANZA_X25519:
+		if (len != BODY_X25519)
+			return sit_err_set(e, EX_DATAERR, "malformed header: bad X25519 stanza");
+		for (size_t i = 0; i < kr->nids; i++) {
+			unsigned char pk[crypto_scalarmult_BYTES];
+			crypto_scalarmult_base(pk, kr->ids[i]);
+			if (x25519_wrap_key(k, kr->ids[i], body, body, pk) == 0
+			    && unwrap(k, body + crypto_scalarmult_BYTES, s, 3 + crypto_scalarmult_BYTES) == 0)
+				return 0;
+		}
+		return 1;
+	case SIT_STANZA_KEYFILE:
+		if (len != BODY_KEYFILE)
+			return sit_err_set(e, EX_DATAERR, "malformed header: bad key-file stanza");
+		for (size_t i = 0; i < kr->nkeys; i++) {
+			keyfile_wrap_key(k, kr->keys[i], body);
+			if (unwrap(k, body + SALT, s, 3 + SALT) == 0)
+				return 0;
+		}
+		return 1;
+	case SIT_STANZA_ARGON2ID: {
+		uint32_t ops, mem_kib;
+		if (len != BODY_ARGON2ID)
+			return sit_err_set(e, EX_DATAERR, "malformed header: bad passphrase stanza");
+		if (kr->passlen == 0)
+			return 1;
+		ops = get_le32(body + SALT);
+		mem_kib = get_le32(body + SALT + 4);
+		/* A hostile header must not make us spend gigabytes or hours. */
+		if (ops < crypto_pwhash_argon2id_OPSLIMIT_MIN || mem_kib < 8)
+			return sit_err_set(e, EX_DATAERR, "malformed header: passphrase cost too low");
+		if (ops > kr->max_pass_ops || (uint64_t)mem_kib * 1024 > kr->max_pass_mem)
+			return sit_err_set(e, EX_DATAERR,
+				"passphrase cost in the header (%u passes, %u MiB) is above the limit "
+				"(%llu passes, %llu MiB); see --max-pass-mem", ops, mem_kib / 1024,
+				kr->max_pass_ops, kr->max_pass_mem >> 20);
+		if (argon2id_wrap_key(k, kr, body, ops, mem_kib) != 0)
+			return sit_err_set(e, EX_OSERR, "cannot stretch the passphrase (out of memory?)");
+		return unwrap(k, body + SALT + 8, s, 3 + SALT + 8) == 0 ? 0 : 1;
+	}
+	default:
+		return 1;  /* a stanza type from a later version: not for us */
+	}
+}
+
+static int
+open_header(const sit_keyring *kr, struct keys *k, const unsigned char *h, size_t hlen,
+	size_t count, sit_err *e)
+{
+	unsigned char mac[MAC_BYTES];
+	size_t n = FIXED_HEAD, passes = 0;
+	int found = 1;
+
+	for (size_t i = 0; i < count; i++) {
+		size_t len = (size_t)h[n + 1] | (size_t)h[n + 2] << 8;
+		/* One passphrase stanza at most: each costs an Argon2id run. */
+		if (h[n] == SIT_STANZA_ARGON2ID && ++passes > 1)
+			return sit_err_set(e, EX_DATAERR, "malformed header: several passphrase stanzas");
+		if (found == 1) {
+			found = try_stanza(kr, k, h + n, e);
+			if (found < 0)
+				return -1;
+		}
+		n += 3 + len;
+	}
+	if (found != 0)
+		return sit_err_set(e, EX_DATAERR, "wrong passphrase or key (or not encrypted to it)");
+	sit_hkdf_sha256(k->header_key, k->file_key, FILE_KEY, NULL, 0, "sit-aes/v1 header");
+	crypto_auth_hmacsha256(mac, h, hlen, k->header_key);
+	if (sodium_memcmp(mac, h + hlen, MAC_BYTES) != 0)
+		return sit_err_set(e, EX_DATAERR, "data corrupted or tampered in the header");
+	return 0;
+}
+
+static int
+open_chunk(struct keys *k, unsigned char *plain, const unsigned char *c, size_t clen,
+	uint64_t counter, int last)
+{
+	unsigned char nonce[12];
+
+	chunk_nonce(nonce, counter, last);
+	return crypto_aead_aes256gcm_decrypt_detached_afternm(plain, NULL, c, clen - SIT_SEAL_TAG,
+		c + clen - SIT_SEAL_TAG, NULL, 0, nonce, &k->gcm);
+}
+
+static int
+decrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, uint64_t offset,
+	sit_progress *p, sit_err *e)
+{
+	const size_t want = BATCH * CT_CHUNK + 1;
+	uint64_t counter = 0, done = 0;
+	size_t have = 0;
+
+	for (;;) {
+		ssize_t got = sit_io_read(in, b->cipher + have, want - have);
+		size_t n, nchunks, outlen = 0;
+		int last;
+
+		if (got < 0)
+			return sit_err_sys(e, EX_IOERR, "cannot read input");
+		n = have + (size_t)got;
+		last = n < want;
+		if (n == 0)
+			return sit_err_set(e, EX_DATAERR, "truncated input");
+		nchunks = last ? (n + CT_CHUNK - 1) / CT_CHUNK : BATCH;
+		for (size_t i = 0; i < nchunks; i++) {
+			size_t off = i * CT_CHUNK;
+			int is_last = last && i == nchunks - 1;
+			size_t clen = is_last ? n - off : CT_CHUNK;
+			uint64_t at = offset + off;
+
+			/* Only the very first chunk may be empty (an empty input). */
+			if (clen < SIT_SEAL_TAG || (clen == SIT_SEAL_TAG && counter > 0))
+				return sit_err_set(e, EX_DATAERR, "truncated input");
+			if (open_chunk(k, b->plain + outlen, b->cipher + off, clen, counter, is_last) != 0) {
+				/* A full chunk that opens as a middle chunk at the end of
+				 * input: the rest of the stream was cut off. */
+				if (is_last && clen == CT_CHUNK
+				    && open_chunk(k, b->plain + outlen, b->cipher + off, clen, counter, 0) == 0)
+					return sit_err_set(e, EX_DATAERR, "truncated input");
+				return sit_err_set(e, EX_DATAERR,
+					"data corrupted or tampered at byte %llu", (unsigned long long)at);
+			}
+			counter++;
+			outlen += clen - SIT_SEAL_TAG;
+		}
+		if (sit_out_write(out, b->plain, outlen, e) != 0)
+			return -1;
+		offset += n - (last ? 0 : 1);
+		done += outlen;
+		if (p != NULL)
+			sit_progress_update(p, done);
+		if (last)
+			return 0;
+		b->cipher[0] = b->cipher[want - 1];
+		have = 1;
+	}
+}
+
+int
+sit_seal_decrypt(const sit_keyring *kr, int in, sit_out *out, sit_progress *p, sit_err *e)
+{
+	unsigned char h[HEAD_MAX];
+	size_t hlen = 0, count = 0;
+	struct keys *k;
+	struct bufs b;
+	int rc = -1;
+
+	if ((k = keys_new(e)) == NULL)
+		return -1;
+	if (bufs_new(&b, e) != 0) {
+		sodium_free(k);
+		return -1;
+	}
+	if (read_header(in, h, &hlen, &count, e) == 0
+	    && open_header(kr, k, h, hlen, count, e) == 0) {
+		derive_payload(k, h + SIT_SEAL_MAGIC_LEN + 2);
+		rc = decrypt_payload(k, &b, in, out, hlen + MAC_BYTES, p, e);
+	}
+	bufs_free(&b);
+	sodium_free(k);
+	return rc;
+}

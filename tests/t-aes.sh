@@ -1,0 +1,166 @@
+#!/bin/bash
+# sit-aes: round trips, tampering, truncation, keys, limits, deadline, vectors.
+. "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+C=65536
+
+sit-aes --gen-key -o key >/dev/null
+sit-aes --gen-key -o other >/dev/null
+sit-aes --gen-identity -o id >id.pub
+sit-aes --gen-identity -o id2 >id2.pub
+printf 'correct horse battery staple\n' >pass; chmod 600 pass
+printf 'wrong\n' >wrongpass; chmod 600 wrongpass
+
+# Round trips at the sizes where chunk and batch boundaries fall.
+for n in 0 1 $((C - 1)) $C $((C + 1)) $((3 * C + 7)) $((16 * C - 1)) $((16 * C)) $((16 * C + 1)) $((33 * C + 5)); do
+	head -c "$n" /dev/urandom >p.$n
+	sit-aes -e -k key <p.$n >c.$n && sit-aes -d -k key <c.$n >r.$n
+	same "round trip $n bytes" p.$n r.$n
+	want=$((n + 27 + 67 + 32 + 16 * ( n / C + 1 )))
+	[ $((n % C)) = 0 ] && [ "$n" != 0 ] && want=$((want - 16))
+	check "sealed size of $n bytes is header + n + 16 per chunk" test "$(stat -c %s c.$n)" = "$want"
+done
+
+# 64 MiB through pipes, compared by digest so nothing large is kept twice.
+want=$(head -c 64M /dev/zero | tr '\0' 'x' | sha256sum)
+got=$(head -c 64M /dev/zero | tr '\0' 'x' | sit-aes -e -k key | sit-aes -d -k key | sha256sum)
+check "round trip 64 MiB through pipes" test "$want" = "$got"
+
+# The same plaintext twice gives different ciphertexts (fresh file key and nonce).
+sit-aes -e -k key <p.1 >c.1b
+check "two encryptions differ" test "$(cmp -s c.1 c.1b; echo $?)" = 1
+
+# Keys: each recipient opens a multi-recipient file; wrong ones do not.
+sit-aes -e -k key -r "$(cat id.pub)" -R id2.pub -p pass <p.$((C + 1)) >multi
+expect "key file opens multi-recipient file" 0 sit-aes -d -k key -o r.k multi
+same "key file gives the plaintext" p.$((C + 1)) r.k
+expect "identity 1 opens it" 0 sit-aes -d -i id -o r.i1 multi
+expect "identity 2 opens it" 0 sit-aes -d -i id2 -o r.i2 multi
+expect "passphrase opens it" 0 sit-aes -d -p pass -o r.p multi
+same "identity gives the plaintext" p.$((C + 1)) r.i2
+same "passphrase gives the plaintext" p.$((C + 1)) r.p
+expect "passphrase from a descriptor" 0 sit-aes -d --passphrase-fd 3 -o r.fd multi 3<pass
+same "descriptor passphrase gives the plaintext" p.$((C + 1)) r.fd
+expect "wrong key file refused" 65 sit-aes -d -k other -o r.bad multi
+errmatch "wrong key message" '^sit-aes: wrong passphrase or key \(or not encrypted to it\)$'
+absent "no output after a wrong key" r.bad
+sit-aes -e -r "$(cat id.pub)" <p.1 >to-id
+expect "wrong identity refused" 65 sit-aes -d -i id2 to-id
+errmatch "wrong identity message" 'wrong passphrase or key'
+expect "wrong passphrase refused" 65 sit-aes -d -p wrongpass multi
+errmatch "wrong passphrase message" 'wrong passphrase or key'
+check "--public gives the recipient" test "$(sit-aes --public -i id)" = "$(cat id.pub)"
+
+cp key loose; chmod 640 loose
+expect "group-readable key file refused" 66 sit-aes -e -k loose p.1
+errmatch "loose key message names the file" '^sit-aes: loose is accessible by group or others'
+cp pass loosepass; chmod 604 loosepass
+expect "world-readable passphrase file refused" 66 sit-aes -e -p loosepass p.1
+sed 's/sitkey1:./sitkey1:A/' key >typo; chmod 600 typo
+[ "$(cmp -s key typo; echo $?)" = 1 ] || sed -i 's/sitkey1:./sitkey1:B/' typo
+expect "mistyped key caught by its checksum" 65 sit-aes -e -k typo p.1
+errmatch "mistyped key message" 'damaged sitkey1 key'
+expect "a recipient with a typo is refused" 65 sit-aes -e -r "sitpub1:AAAA" p.1
+expect "no key and no terminal is a usage error" 64 setsid sit-aes -e p.1
+expect "-r with -d is a usage error" 64 sit-aes -d -r "$(cat id.pub)" c.1
+expect "unknown option" 64 sit-aes -e -k key --frobnicate
+
+# Tampering: every single-bit flip of a small sealed file is refused, and
+# so is every truncation.  One Python process drives all the runs.
+head -c 100 /dev/urandom >small
+sit-aes -e -k key <small >small.sit
+python3 - small.sit <<'PY' >flips.log
+import subprocess, sys
+data = open(sys.argv[1], "rb").read()
+bad = []
+def run(blob):
+    r = subprocess.run(["sit-aes", "-d", "-k", "key"], input=blob, capture_output=True)
+    return r.returncode, r.stdout
+for i in range(len(data) * 8):
+    b = bytearray(data); b[i // 8] ^= 1 << (i % 8)
+    rc, out = run(bytes(b))
+    if rc != 65 or out: bad.append(("flip", i, rc))
+for n in range(len(data)):
+    rc, out = run(data[:n])
+    if rc != 65 or out: bad.append(("cut", n, rc))
+rc, out = run(data + b"\0")
+if rc != 65: bad.append(("trailing", 1, rc))
+print(len(data) * 8, len(data), len(bad), bad[:5])
+PY
+read -r nflips ncuts nbad rest <flips.log
+check "all $nflips bit flips and $ncuts truncations refused with 65 and no output ($rest)" test "$nbad" = 0
+
+# Chunks reordered, dropped, duplicated or cut at a boundary.
+H=$((27 + 67 + 32)); CT=$((C + 16))
+head -c $((3 * C)) /dev/urandom >p3; sit-aes -e -k key <p3 >c3
+chunk() { tail -c +$((H + $1 * CT + 1)) c3 | head -c $CT; }
+head -c $H c3 >hdr
+{ cat hdr; chunk 1; chunk 0; chunk 2; } >swapped
+{ cat hdr; chunk 0; chunk 2; } >dropped
+{ cat hdr; chunk 0; chunk 0; chunk 1; chunk 2; } >duplicated
+{ cat hdr; chunk 0; chunk 1; } >cut
+expect "swapped chunks refused" 65 sit-aes -d -k key -o res swapped
+errmatch "swapped chunks message gives the offset" "^sit-aes: data corrupted or tampered at byte $H\$"
+absent "no output after swapped chunks" res
+expect "dropped chunk refused" 65 sit-aes -d -k key dropped
+errmatch "dropped chunk message" "tampered at byte $((H + CT))"
+expect "duplicated chunk refused" 65 sit-aes -d -k key duplicated
+expect "stream cut at a chunk boundary refused" 65 sit-aes -d -k key cut
+errmatch "cut stream message" '^sit-aes: truncated input$'
+{ cat c3; printf 'x'; } >trailing
+expect "trailing byte after the last chunk refused" 65 sit-aes -d -k key trailing
+expect "empty input is not a sealed stream" 65 sit-aes -d -k key </dev/null
+errmatch "empty input message" 'not a sit-aes stream'
+printf 'SITAES\r\n\002' >v2
+expect "version 2 refused" 65 sit-aes -d -k key v2
+errmatch "version message" 'unsupported version 2'
+head -c 5 c3 >short
+expect "5 bytes of magic are truncated input" 65 sit-aes -d -k key short
+errmatch "short magic message" 'truncated input'
+expect "header only is truncated input" 65 sit-aes -d -k key hdr
+errmatch "header only message" 'truncated input'
+
+# -o: never a partial or unauthenticated file; no replacement without -f.
+expect "tampered stream with -o" 65 sit-aes -d -k key -o got swapped
+absent "-o leaves nothing after tampering" got
+notemp "no temporary files left" .
+echo precious >exists
+expect "existing output not replaced" 73 sit-aes -e -k key -o exists p.1
+errmatch "existing output message" 'exists already|already exists'
+check "existing file untouched" grep -q precious exists
+expect "-f replaces it" 0 sit-aes -e -k key -f -o exists p.1
+expect "missing input" 66 sit-aes -e -k key no-such-file
+
+# Passphrase cost: a header asking for more than the limit is refused before
+# any Argon2id work; the limit can be raised.
+sit-aes -e -p pass --pass-mem 64 --pass-ops 1 <p.1 >cost64
+expect "cost above --max-pass-mem refused" 65 sit-aes -d -p pass --max-pass-mem 32 cost64
+errmatch "cost message" 'above the limit'
+expect "cost within a raised limit accepted" 0 sit-aes -d -p pass --max-pass-mem 64 -o r.cost cost64
+# Forge a cost of 2^32-1 KiB in the stanza (bytes 27+3+16+4.. of the file).
+python3 -c 'import sys; d=bytearray(open("cost64","rb").read()); d[50:54]=b"\xff\xff\xff\xff"; sys.stdout.buffer.write(d)' >hostile
+start=$(date +%s%N)
+expect "hostile 4 TiB cost refused" 65 sit-aes -d -p pass hostile
+check "refused in under a second" test $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000
+
+# The deadline: a sender that stalls mid-stream.
+( head -c 1000 c3; sleep 4 ) | { expect "deadline fires on a stalled pipe" 75 sit-aes -d -k key --deadline 1 -o late; }
+errmatch "deadline message asks for a resend" '^sit-aes: deadline of 1 s passed, output discarded: ask the sender to resend$'
+absent "no output after the deadline" late
+notemp "no temporary file after the deadline" .
+expect "--deadline only with -d" 64 sit-aes -e -k key --deadline 3 p.1
+
+# Known-answer vectors committed under tests/vectors: they must keep opening.
+V=$SIT_ROOT/tests/vectors
+while read -r file keyopt keyfile want msg; do
+	case "$file" in ''|'#'*) continue ;; esac
+	cp "$V/$keyfile" kf; chmod 600 kf
+	if [ "$want" = 0 ]; then
+		expect "vector $file opens" 0 sit-aes -d "$keyopt" kf -o vec.out "$V/$file"
+		same "vector $file plaintext" "$V/$msg" vec.out
+		rm -f vec.out
+	else
+		expect "vector $file refused" "$want" sit-aes -d "$keyopt" kf "$V/$file"
+		errmatch "vector $file message" "$msg"
+	fi
+done <"$V/MANIFEST"
