@@ -172,11 +172,11 @@ read_input(const options *o, unsigned char **buf, size_t *len)
 /* --max-dim without --to keeps the kind of file: JPEG stays JPEG, the
  * rest become PNG (lossless, and what every viewer reads). */
 static enum target
-resolve_target(const options *o, const sit_img_header *h, const sit_img *img)
+resolve_target(const options *o, const sit_img_header *h, int resized)
 {
 	if (o->to != TO_SAME)
 		return o->to;
-	if (o->max_dim && (img->width > o->max_dim || img->height > o->max_dim))
+	if (resized)
 		return h->format == SIT_IMG_JPEG ? TO_JPEG : TO_PNG;
 	return TO_SAME;
 }
@@ -237,7 +237,7 @@ main(int argc, char **argv)
 	sit_img_sink sink = { sit_img_sink_out, &out };
 	sit_err e = { 0, "" };
 	enum target to;
-	int rc;
+	int rc, resized;
 
 	sit_cli_init("sit-load");
 	parse_args(argc, argv, &o);
@@ -250,9 +250,10 @@ main(int argc, char **argv)
 		free(buf);
 		return 0;
 	}
-	if (o.max_dim && sit_img_fit(&img, o.max_dim, &e) < 0)
+	resized = o.max_dim && (img.width > o.max_dim || img.height > o.max_dim);
+	if (resized && sit_img_fit(&img, o.max_dim, &e) < 0)
 		sit_die_err(&e);
-	to = resolve_target(&o, &h, &img);
+	to = resolve_target(&o, &h, resized);
 	/* Only now, with a good image in hand, does an output file appear. */
 	if (sit_out_open(&out, o.output, o.force, 0666, &e) < 0)
 		sit_die_err(&e);

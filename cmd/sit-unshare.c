@@ -90,16 +90,13 @@ parse(int argc, char **argv, struct opts *o)
 	o->count = (unsigned)(argc - optind);
 }
 
-/* Open one share and check its header; dies naming the file. */
+/* Read one opened share's header and check it; dies naming the file. */
 static void
-open_share(struct share *s, const char *name)
+start_share(struct share *s, const char *name)
 {
 	enum sit_pixhdr_status st;
 	sit_err e = { 0 };
 
-	s->name = name;
-	if ((s->fd = sit_io_open_in(name, &e)) < 0)
-		sit_die_err(&e);
 	if (sit_pix_reader_open(&s->r, s->fd, name, &e) != 0)
 		sit_die(e.code, "%s is not a share: %s", name, e.msg);
 	if (sit_pix_format_lossy(s->r.format))
@@ -242,8 +239,15 @@ main(int argc, char **argv)
 	sh = calloc(o.count, sizeof *sh);
 	if (sh == NULL)
 		sit_die(EX_OSERR, "out of memory");
+	/* Open them all before reading any: fifos fed by one sit-share open
+	 * in the order it writes them, and it writes them in turn. */
+	for (unsigned i = 0; i < o.count; i++) {
+		sh[i].name = o.shares[i];
+		if ((sh[i].fd = sit_io_open_in(sh[i].name, &e)) < 0)
+			sit_die_err(&e);
+	}
 	for (unsigned i = 0; i < o.count; i++)
-		open_share(&sh[i], o.shares[i]);
+		start_share(&sh[i], sh[i].name);
 	check_set(sh, o.count);
 	open_sink(&o, &sh[0].h, &out);
 	join_all(sh, sh[0].h.k, sh[0].h.length, &out);

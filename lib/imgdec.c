@@ -21,8 +21,9 @@ stb_error(sit_img_format f, sit_err *e)
 {
 	const char *why = stbi_failure_reason();
 
-	if (why == NULL)
-		why = "decoder failed";
+	/* stbi_info tries every format and reports the last one's reason. */
+	if (why == NULL || strcmp(why, "unknown image type") == 0)
+		why = "header not understood";
 	if (strcmp(why, "outofmem") == 0)
 		return sit_err_set(e, EX_OSERR, "out of memory decoding the %s image",
 			sit_img_format_name(f));
@@ -68,12 +69,90 @@ probe_netpbm(const unsigned char *buf, size_t len, const sit_img_limits *lim,
 	return 0;
 }
 
+static uint32_t
+get32le(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* JPEG: the frame header (SOFn) holds the sides; walk the segments to it. */
+static int
+jpeg_sides(const unsigned char *b, size_t len, uint32_t *w, uint32_t *h)
+{
+	size_t pos = 2;
+
+	while (len - pos >= 9 && b[pos] == 0xff) {
+		unsigned m = b[pos + 1], n = sit_img_get16be(b + pos + 2);
+
+		if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+			*h = sit_img_get16be(b + pos + 5);
+			*w = sit_img_get16be(b + pos + 7);
+			return 1;
+		}
+		if (m == 0xff) {        /* fill byte */
+			pos++;
+			continue;
+		}
+		if (n < 2 || n > len - pos - 2)
+			return 0;
+		pos += 2 + n;
+	}
+	return 0;
+}
+
+/* The sides as the header states them, read by us so that the limits are
+ * checked (with a clear message) before stb_image looks at the file.
+ * Returns 0 when the header is too short to say; stb then decides. */
+static int
+header_sides(const sit_img_header *hd, const unsigned char *b, size_t len,
+	uint32_t *w, uint32_t *h)
+{
+	int32_t bh;
+
+	switch (hd->format) {
+	case SIT_IMG_PNG:
+		if (len < 24 || memcmp(b + 12, "IHDR", 4) != 0)
+			return 0;
+		*w = sit_img_get32be(b + 16);
+		*h = sit_img_get32be(b + 20);
+		return 1;
+	case SIT_IMG_JPEG:
+		return jpeg_sides(b, len, w, h);
+	case SIT_IMG_GIF:       /* logical screen, which stb allocates */
+		if (len < 10)
+			return 0;
+		*w = b[6] | b[7] << 8;
+		*h = b[8] | b[9] << 8;
+		return 1;
+	case SIT_IMG_BMP:
+		if (get32le(b + 14) == 12) {
+			*w = b[18] | b[19] << 8;
+			*h = b[20] | b[21] << 8;
+			return 1;
+		}
+		/* Negative height: rows stored top-down. */
+		bh = (int32_t)get32le(b + 22);
+		*w = get32le(b + 18);
+		*h = bh < 0 ? (uint32_t)0 - (uint32_t)bh : (uint32_t)bh;
+		return 1;
+	case SIT_IMG_TGA:
+		*w = b[12] | b[13] << 8;
+		*h = b[14] | b[15] << 8;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int
 probe_stb(const unsigned char *buf, size_t len, const sit_img_limits *lim,
 	sit_img_header *h, sit_err *e)
 {
 	int x, y, comp;
+	uint32_t hw, hh;
 
+	if (header_sides(h, buf, len, &hw, &hh) && sit_img_check_limits(hw, hh, lim, e) < 0)
+		return -1;
 	/* stb_image takes an int length. */
 	if (len > INT_MAX)
 		return sit_err_set(e, EX_DATAERR, "%s file of %zu bytes is too large to decode",
