@@ -268,3 +268,11 @@ else fail "two decrypt runs at once" "differ:$bad exits $r1 $r2 $others"; fi
 notemp "two runs at once: no temporary files" cr
 notemp "two runs at once: none beside the inputs" c
 check "no work directory left in TMPDIR" test -z "$(ls -A tmp)"
+
+# Every long option of the wrapper is in its man page.
+missing=""
+for opt in $(sed -n '/^parse_args() {/,/^}/p' "$SIT_ROOT/scripts/sit" | grep -oE '^\s+[-a-zA-Z |]+\)' | grep -oE -- '--[a-z-]+' | sort -u); do
+	grep -qE "Fl -${opt#--}( |\$)" "$SIT_ROOT/man/sit.1" || missing="$missing $opt"
+done
+if [ -z "$missing" ]; then pass "sit: every long option documented in sit.1"
+else fail "sit: every long option documented" "missing:$missing"; fi
