@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 cd "$T" || exit 70
-mkdir -p tmp && export TMPDIR=$T/tmp   # sit's work directories go here
+mkdir -p tmp && export SIT_TMPDIR=$T/tmp   # sit's work directories go here
 convert -seed 7 -size 120x90 plasma: a.png 2>/dev/null &&
 	convert -seed 8 -size 96x64 plasma: -quality 85 b.jpg 2>/dev/null ||
 	{ fail "setup" "ImageMagick cannot make test images"; exit 1; }
@@ -267,7 +267,7 @@ if [ -z "$bad" ] && [ -z "$others" ] && [ $r1 != 1 ] && [ $r2 != 1 ]; then
 else fail "two decrypt runs at once" "differ:$bad exits $r1 $r2 $others"; fi
 notemp "two runs at once: no temporary files" cr
 notemp "two runs at once: none beside the inputs" c
-check "no work directory left in TMPDIR" test -z "$(ls -A tmp)"
+check "no work directory left in SIT_TMPDIR" test -z "$(ls -A tmp)"
 
 # Every long option of the wrapper is in its man page.
 missing=""
