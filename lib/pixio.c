@@ -365,8 +365,11 @@ sit_pix_src_open(sit_pix_src *s, int fd, unsigned char *head, size_t head_len,
 		}
 		return 0;
 	}
-	/* A pipe has to be read to the end to know its length. */
-	if (sit_pix_read_rest(fd, &s->buf, &s->buf_len, SIT_PIX_HEAD_LEN, max, what, e) != 0) {
+	/* A pipe has to be read to the end to know its length.  HEAD, when
+	 * given, has room for SIT_PIX_HEAD_LEN bytes; without one there is no
+	 * room yet (reading into NULL was EFAULT: "Bad address"). */
+	if (sit_pix_read_rest(fd, &s->buf, &s->buf_len, head != NULL ? SIT_PIX_HEAD_LEN : 0,
+		max, what, e) != 0) {
 		sit_pix_src_close(s);
 		return -1;
 	}
