@@ -100,6 +100,7 @@ type_pass() { # type_pass KEY TEXT: Alt+KEY selects the field, then type
 # The passphrase must never be on a command line: look at every process's
 # arguments all along (xdotool's own, which types it, excepted).
 pass="correct horse battery"
+# shellcheck disable=SC2009 # the whole argument lines of every process are wanted
 ( while :; do ps -eo args= | grep -F "$pass" | grep -v -e '^xdotool ' -e '^grep ' >>"$T/seen"; sleep 0.1; done ) &
 watcher=$!
 trap '[ -n "$gui_pid" ] && kill "$gui_pid" 2>/dev/null; kill "$watcher" "$xvfb" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
