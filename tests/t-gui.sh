@@ -166,6 +166,39 @@ else
 	fail "decrypt window opens" "no cipher image to decrypt, or: $(tail -c 300 "$T/gui.err")"
 fi
 
+# --- cancel: a decryption from a fifo that nobody writes to would wait for
+# the deadline; Escape stops it, and nothing is left behind: no output, no
+# temporary file, no work directory, no process.
+mkfifo "$T/recv/stalled.sit"
+mkdir "$T/tmp"
+if TMPDIR=$T/tmp start_gui --decrypt "$T/recv/stalled.sit"; then
+	type_pass p "$pass"
+	xdotool key Return
+	# Wait until sit's job is waiting on the fifo (so that "no process left"
+	# below means something).
+	waiting=0
+	for _ in $(seq 1 100); do
+		if pgrep -f "$T/tmp/" >/dev/null; then waiting=1; break; fi
+		sleep 0.1
+	done
+	if [ "$waiting" = 1 ]; then pass "cancel: sit was waiting"
+	else fail "cancel: sit was waiting" "no sit process names $T/tmp"; fi
+	sleep 0.5
+	xdotool key Escape
+	dialog "cancel: told" "Decryption cancelled" 10 'Decryption cancelled' cancel
+	absent "cancel: no output" "$T/recv/stalled"
+	notemp "cancel: no temporary file" "$T/recv"
+	check "cancel: no work directory left" test -z "$(ls -A "$T/tmp")"
+	# sit's processes name its work directory (in $T/tmp) in their arguments.
+	sleep 0.5
+	left=$( { pgrep -P "$gui_pid"; pgrep -f "$T/tmp/"; } | head -3)
+	if [ -n "$left" ]; then fail "cancel: no process left" "$(ps -o args= -p "$(echo "$left" | head -1)")"
+	else pass "cancel: no process left"; fi
+	stop_gui "cancel window quits"
+else
+	fail "cancel window opens" "$(tail -c 300 "$T/gui.err")"
+fi
+
 # No Tcl stack trace ever reached the user.
 if grep -q 'while executing' "$T/gui.err"; then fail "no stack trace" "$(head -5 "$T/gui.err")"
 else pass "no stack trace"; fi
