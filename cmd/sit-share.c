@@ -254,10 +254,14 @@ split_all(struct input *in, sit_shamir_split *sp, struct share *sh, unsigned n)
 
 		read_block(in, secret, len);
 		sit_shamir_split_block(sp, secret, len, outs);
-		for (unsigned i = 0; i < n; i++) {
+		for (unsigned i = 0; i < n; i++)
 			sit_pixhdr_sum_update(&sh[i].sum, sh[i].buf, len);
-			if (sit_pix_writer_put(&sh[i].w, sh[i].buf, len, &e) != 0)
-				sit_die_err(&e);
+		/* In turns, as sit-unshare reads them (see pixio.h). */
+		for (size_t off = 0; off < len; off += SIT_PIX_INTERLEAVE) {
+			size_t m = len - off < SIT_PIX_INTERLEAVE ? len - off : SIT_PIX_INTERLEAVE;
+			for (unsigned i = 0; i < n; i++)
+				if (sit_pix_writer_put(&sh[i].w, sh[i].buf + off, m, &e) != 0)
+					sit_die_err(&e);
 		}
 	}
 	sodium_memzero(secret, SIT_SHAMIR_BLOCK);

@@ -192,8 +192,9 @@ join_all(struct share *sh, unsigned k, uint64_t length, struct sink *out)
 	if (sit_shamir_join_init(&j, xs, k, &e) != 0)
 		sit_die_err(&e);
 	for (uint64_t done = 0; done < length;) {
-		size_t len = length - done < SIT_SHAMIR_BLOCK ? (size_t)(length - done)
-			: SIT_SHAMIR_BLOCK;
+		/* In turns, as sit-share writes them (see pixio.h). */
+		size_t len = length - done < SIT_PIX_INTERLEAVE ? (size_t)(length - done)
+			: SIT_PIX_INTERLEAVE;
 
 		for (unsigned i = 0; i < k; i++) {
 			if (sit_pix_reader_get(&sh[i].r, sh[i].buf, len, sh[i].name, &e) != 0)

@@ -18,7 +18,8 @@
 #include "pixhdr.h"
 #include "pixio.h"
 
-#define BLOCK (256 * 1024)
+/* On the stack, so that no exit path leaves it allocated. */
+#define BLOCK (64 * 1024)
 
 struct opts {
 	int mode;            /* 'e' or 'd' */
@@ -147,11 +148,9 @@ encode(const struct opts *o)
 	sit_pix_src src;
 	sit_out out;
 	sit_err e = { 0 };
-	unsigned char *buf = malloc(BLOCK);
+	unsigned char buf[BLOCK];
 	int fd, png;
 
-	if (buf == NULL)
-		sit_die(EX_OSERR, "out of memory");
 	if ((fd = sit_io_open_in(o->in, &e)) < 0 ||
 	    sit_pix_src_open(&src, fd, NULL, 0, 3 * (size_t)SIT_IMG_MAX_PIXELS_DEFAULT,
 		in_name(o), &e) != 0 ||
@@ -174,8 +173,7 @@ encode(const struct opts *o)
 		sit_die_err(&e);
 	sit_pix_src_close(&src);
 	sit_io_close_in(fd);
-	sodium_memzero(buf, BLOCK);
-	free(buf);
+	sodium_memzero(buf, sizeof buf);
 }
 
 /* Read and check the header; dies with a message saying what is wrong. */
@@ -214,12 +212,10 @@ decode(const struct opts *o)
 	sit_pixhdr h;
 	sit_out out;
 	sit_err e = { 0 };
-	unsigned char *buf = malloc(BLOCK);
+	unsigned char buf[BLOCK];
 	uint64_t left;
 	int fd;
 
-	if (buf == NULL)
-		sit_die(EX_OSERR, "out of memory");
 	if ((fd = sit_io_open_in(o->in, &e)) < 0)
 		sit_die_err(&e);
 	if (sit_pix_reader_open(&r, fd, in_name(o), &e) != 0)
@@ -246,7 +242,6 @@ decode(const struct opts *o)
 		sit_die_err(&e);
 	sit_pix_reader_close(&r);
 	sit_io_close_in(fd);
-	free(buf);
 }
 
 int

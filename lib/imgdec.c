@@ -197,6 +197,15 @@ sit_img_probe(const unsigned char *buf, size_t len, const sit_img_limits *lim,
  * data follows (uncompressed BMP and TGA), check it is there; a GIF must
  * end with its trailer byte. */
 static int
+need_bytes(const char *what, size_t len, uint64_t need, sit_err *e)
+{
+	if (need > len)
+		return sit_err_set(e, EX_DATAERR, "truncated %s: %zu of %llu bytes",
+			what, len, (unsigned long long)need);
+	return 0;
+}
+
+static int
 check_bmp(const unsigned char *b, size_t len, const sit_img_header *h, sit_err *e)
 {
 	uint32_t off, hsz, comp = 0, bpp;
@@ -218,10 +227,7 @@ check_bmp(const unsigned char *b, size_t len, const sit_img_header *h, sit_err *
 		return 0;
 	stride = ((uint64_t)h->width * bpp + 31) / 32 * 4;
 	need = (uint64_t)off + stride * h->height;
-	if (need > len)
-		return sit_err_set(e, EX_DATAERR, "truncated BMP: %zu of %llu bytes",
-			len, (unsigned long long)need);
-	return 0;
+	return need_bytes("BMP", len, need, e);
 }
 
 static int
@@ -235,10 +241,7 @@ check_tga(const unsigned char *b, size_t len, const sit_img_header *h, sit_err *
 	if (cmap)
 		need += (uint64_t)(b[5] | b[6] << 8) * ((b[7] + 7u) / 8);
 	need += (uint64_t)h->width * h->height * ((bits + 7u) / 8);
-	if (need > len)
-		return sit_err_set(e, EX_DATAERR, "truncated TGA: %zu of %llu bytes",
-			len, (unsigned long long)need);
-	return 0;
+	return need_bytes("TGA", len, need, e);
 }
 
 static int

@@ -365,9 +365,8 @@ sit_pix_src_open(sit_pix_src *s, int fd, unsigned char *head, size_t head_len,
 		}
 		return 0;
 	}
-	/* A pipe has to be read to the end to know its length.  HEAD, when
-	 * given, has room for SIT_PIX_HEAD_LEN bytes; without one there is no
-	 * room yet (reading into NULL was EFAULT: "Bad address"). */
+	/* A pipe has to be read to the end to know its length. */
+	/* HEAD, when given, came from sit_pix_read_head(): SIT_PIX_HEAD_LEN. */
 	if (sit_pix_read_rest(fd, &s->buf, &s->buf_len, head != NULL ? SIT_PIX_HEAD_LEN : 0,
 		max, what, e) != 0) {
 		sit_pix_src_close(s);
@@ -388,8 +387,10 @@ sit_pix_src_get(sit_pix_src *s, void *buf, size_t len, const char *what, sit_err
 		return sit_err_set(e, EX_SOFTWARE, "read past the end of %s", what);
 	if (from_buf > len)
 		from_buf = len;
-	memcpy(out, s->buf + s->buf_pos, from_buf);
-	s->buf_pos += from_buf;
+	if (from_buf > 0) { /* BUF is NULL for a file streamed from its start */
+		memcpy(out, s->buf + s->buf_pos, from_buf);
+		s->buf_pos += from_buf;
+	}
 	s->pos += len;
 	if (from_buf == len)
 		return 0;

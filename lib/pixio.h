@@ -57,9 +57,17 @@ typedef struct sit_pix_reader {
 	sit_img img;
 } sit_pix_reader;
 
-/* The first read from an input: enough for any format's header, and for
- * sit-share to tell an image from a byte stream. */
-#define SIT_PIX_HEAD_LEN (64 * 1024)
+/* The first read from an input: enough for any format's header (a PAM
+ * header is at most 4 KiB), and for sit-share to tell an image from a byte
+ * stream; small, so that reading several fifos in turn never waits on one
+ * while its writer waits for room in another. */
+#define SIT_PIX_HEAD_LEN (16 * 1024)
+
+/* sit-share writes its shares, and sit-unshare reads them, in turns of
+ * this many bytes each: with each share in its own fifo, neither side may
+ * get a pipe's worth (64 KiB) ahead on one share while the other waits on
+ * another share. */
+#define SIT_PIX_INTERLEAVE (8 * 1024)
 
 /* Read the first (up to) SIT_PIX_HEAD_LEN bytes of FD into a new *HEAD. */
 int sit_pix_read_head(int fd, unsigned char **head, size_t *len, const char *what,

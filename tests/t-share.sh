@@ -17,6 +17,14 @@ for n in 0 1 2 3 4 5 15 16 17 100 143 144 145 1000 4097 65535 65536 65537 200000
 done
 if [ -z "$bad" ]; then pass "2-of-2 round trips at many sizes"; else fail "round trips" "at:$bad $(head -c 200 err)"; fi
 
+bad=""
+for n in 0 1 100 70000; do
+	head -c "$n" rand | sit-share --pam a b && sit-unshare a b | cmp -s - <(head -c "$n" rand) ||
+		bad="$bad $n"
+	rm -f a b
+done
+if [ -z "$bad" ]; then pass "round trips from a pipe"; else fail "pipe round trips" "at:$bad"; fi
+
 # Every K-subset of N shares rebuilds, every (K-1)-subset is refused.
 head -c 70001 rand >in
 subsets() { # print the subsets of size $2 of 1..$1, one per line

@@ -23,6 +23,13 @@ rm -f v.png v.pam
 if [ -z "$bad" ]; then pass "round trips at $(echo $sizes | wc -w) sizes, PNG and PAM"
 else fail "round trips" "failed at:$bad $(head -c 200 err)"; fi
 
+# From a pipe (read into memory) rather than a file (streamed).
+bad=""
+for n in 0 1 100 70000; do
+	head -c "$n" rand | sit-visual -e | sit-visual -d | cmp -s - <(head -c "$n" rand) || bad="$bad $n"
+done
+if [ -z "$bad" ]; then pass "round trips from a pipe"; else fail "pipe round trips" "at:$bad"; fi
+
 bad=""
 for w in 1 2 7 64 1000; do
 	for n in 0 1 5 97 3000; do
