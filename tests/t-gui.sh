@@ -48,6 +48,7 @@ fi
 
 arts=$SIT_ROOT/tests/artifacts
 mkdir -p "$arts"
+rm -f "$arts"/gui-*.png
 shot() { # shot NAME: the whole screen, kept as an artifact
 	import -window root "$T/gui-$1.png" 2>/dev/null && cp "$T/gui-$1.png" "$arts/gui-$1.png"
 }
