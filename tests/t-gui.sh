@@ -172,7 +172,7 @@ fi
 # temporary file, no work directory, no process.
 mkfifo "$T/recv/stalled.sit"
 mkdir "$T/tmp"
-if TMPDIR=$T/tmp start_gui --decrypt "$T/recv/stalled.sit"; then
+if SIT_TMPDIR=$T/tmp start_gui --decrypt "$T/recv/stalled.sit"; then
 	type_pass p "$pass"
 	xdotool key Return
 	# Wait until sit's job is waiting on the fifo (so that "no process left"
