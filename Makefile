@@ -19,6 +19,7 @@ CC        ?= cc
 # Lazily expanded: `make check` installs libsodium-dev before anything asks.
 SODIUM_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsodium)
 SODIUM_LIBS   = $(shell $(PKG_CONFIG) --libs libsodium)
+SECCOMP_LIBS  = $(shell $(PKG_CONFIG) --libs libseccomp)
 
 CFLAGS    ?= -O2 -g
 STD        = -std=c11 -D_GNU_SOURCE
@@ -35,7 +36,7 @@ endif
 BIN        = $(if $(filter 1,$(SANITIZE)),$(O)/bin,bin)
 
 ALL_CFLAGS = $(STD) $(WARN) $(HARDEN) $(CFLAGS) -Ilib -I/usr/include/stb $(SODIUM_CFLAGS) -MMD -MP
-LIBS       = $(SODIUM_LIBS) -lm
+LIBS       = $(SODIUM_LIBS) $(SECCOMP_LIBS) -lm
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(O)/%.o)
@@ -43,8 +44,10 @@ CMD_SRC  = $(wildcard cmd/*.c)
 PROGS    = $(CMD_SRC:cmd/%.c=%)
 SCRIPTS  = $(filter-out scripts/install-deps scripts/bench%,$(wildcard scripts/sit*))
 MANS     = $(wildcard man/*.[157])
+# Test programs, built beside the objects and never installed.
+PROBES   = $(O)/tests/sandbox-probe
 
-all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:scripts/%=$(BIN)/%)
+all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:scripts/%=$(BIN)/%) $(PROBES)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -56,6 +59,9 @@ $(O)/libsit.a: $(LIB_OBJ)
 
 $(BIN)/%: $(O)/cmd/%.o $(O)/libsit.a
 	@mkdir -p $(BIN)
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $< $(O)/libsit.a $(LIBS)
+
+$(O)/tests/%: $(O)/tests/%.o $(O)/libsit.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $< $(O)/libsit.a $(LIBS)
 
 $(BIN)/%: scripts/%
@@ -94,6 +100,6 @@ clean:
 	rm -rf build bin
 
 .PHONY: all deps check check-asan demo bench install clean
-.SECONDARY: $(LIB_OBJ) $(CMD_SRC:%.c=$(O)/%.o)
+.SECONDARY: $(LIB_OBJ) $(CMD_SRC:%.c=$(O)/%.o) $(PROBES:%=%.o)
 
--include $(wildcard $(O)/lib/*.d $(O)/cmd/*.d)
+-include $(wildcard $(O)/lib/*.d $(O)/cmd/*.d $(O)/tests/*.d)
