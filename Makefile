@@ -68,6 +68,32 @@ $(BIN)/%: scripts/%
 	@mkdir -p $(BIN)
 	cp $< $@ && chmod 755 $@
 
+# libFuzzer harnesses: every fuzz/NAME.c becomes fuzz/build/NAME, linked with
+# libsit built again by clang with the same sanitizers (scripts/fuzz-ci runs them).
+FUZZ_CC    = clang
+FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# clang, unlike gcc, flags vsnprintf(fmt, ap) in a printf-like wrapper (lib/cli.c).
+FUZZ_FLAGS = $(STD) $(WARN) -Wno-format-nonliteral $(FUZZ_SAN) -g -O1 -Ilib -I/usr/include/stb $(SODIUM_CFLAGS) -MMD -MP
+FUZZ_SRC   = $(wildcard fuzz/*.c)
+FUZZ_OBJ   = $(LIB_SRC:%.c=fuzz/build/%.o)
+
+fuzz: $(FUZZ_SRC:fuzz/%.c=fuzz/build/%)
+
+fuzz/build/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# The fuzzing copy of libsit allocates through fuzz/fuzz.h (why: see there).
+FUZZ_ALLOC = malloc free realloc sodium_malloc sodium_free
+
+fuzz/build/libsit.a: $(FUZZ_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+	objcopy $(foreach s,$(FUZZ_ALLOC),--redefine-sym $(s)=sit_fuzz_$(s)) $@
+
+fuzz/build/%: fuzz/%.c fuzz/build/libsit.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< fuzz/build/libsit.a $(LIBS)
+
 deps:
 	scripts/install-deps
 
@@ -97,9 +123,9 @@ install: all
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 
 clean:
-	rm -rf build bin
+	rm -rf build bin fuzz/build
 
-.PHONY: all deps check check-asan demo bench install clean
+.PHONY: all deps check check-asan demo bench install clean fuzz
 .SECONDARY: $(LIB_OBJ) $(CMD_SRC:%.c=$(O)/%.o) $(PROBES:%=%.o)
 
--include $(wildcard $(O)/lib/*.d $(O)/cmd/*.d $(O)/tests/*.d)
+-include $(wildcard $(O)/lib/*.d $(O)/cmd/*.d $(O)/tests/*.d fuzz/build/lib/*.d fuzz/build/*.d)
