@@ -3,6 +3,8 @@
 #   make                 build every program into bin/
 #   make check           install what is missing, build, run every test
 #   make check-asan      the same tests against an ASan+UBSan build
+#   make check-valgrind  the sit-aes tests with sit-aes under valgrind
+#   make fuzz            libFuzzer harnesses (fuzz/*.c); scripts/fuzz-ci runs them
 #   make demo            the whole job on a generated image, end to end
 #   make bench           throughput beside the reference tools
 #   make install PREFIX=/usr/local DESTDIR=
@@ -107,6 +109,12 @@ check-asan:
 	$(MAKE) SANITIZE=1 all
 	SIT_BIN=$(CURDIR)/build/asan/bin tests/run
 
+# The sit-aes tests with sit-aes under valgrind (what it covers: the script).
+check-valgrind:
+	scripts/install-deps
+	$(MAKE) all
+	scripts/check-valgrind
+
 demo:
 	scripts/install-deps
 	$(MAKE) all
@@ -125,7 +133,7 @@ install: all
 clean:
 	rm -rf build bin fuzz/build
 
-.PHONY: all deps check check-asan demo bench install clean fuzz
+.PHONY: all deps check check-asan check-valgrind demo bench install clean fuzz
 .SECONDARY: $(LIB_OBJ) $(CMD_SRC:%.c=$(O)/%.o) $(PROBES:%=%.o)
 
 -include $(wildcard $(O)/lib/*.d $(O)/cmd/*.d $(O)/tests/*.d fuzz/build/lib/*.d fuzz/build/*.d)

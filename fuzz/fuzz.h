@@ -5,9 +5,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sanitizer/asan_interface.h>
 #include <sodium.h>
+
+#include "keys.h"
 
 /* Harness set-up failing is a broken harness, not a finding: stop loudly.
  * (Also used below for a misuse the harness itself detects.) */
@@ -109,6 +112,40 @@ void
 sit_fuzz_sodium_free(void *p)
 {
 	sit_fuzz_free(p);
+}
+
+/* The keys of the known-answer vectors (tests/vectors), so that seeds taken
+ * from there open and the fuzzer reaches the payload, not only the header. */
+#define FUZZ_KEY_TEXT "sitkey1:WLgCxGjAV6JQSu8RKR1xTDHwUFx0P_U0Hjzv522aBNu7BNFd"
+#define FUZZ_ID_TEXT  "sitsec1:5y2Ix1p0mBoaXCE_QAXLgR1b7MU_P-sTW2ww_eZkEL-vNOQq"
+#define FUZZ_PASS     "sit test vector passphrase"
+
+/* sodium_init() and a keyring holding the vectors' key file; with ALL also
+ * their identity and passphrase, under an Argon2id limit of 2 passes and
+ * 64 KiB so that a mutated passphrase stanza costs microseconds (the
+ * vector's own 8 MiB cost is then refused by the limit check: a path worth
+ * fuzzing too). */
+static inline sit_keyring *
+fuzz_keyring(int all)
+{
+	sit_keyring *kr;
+	sit_err e = { 0 };
+
+	fuzz_must(sodium_init() >= 0, "sodium_init");
+	fuzz_must((kr = sit_keyring_new()) != NULL, "sit_keyring_new");
+	fuzz_must(sit_key_decode("sitkey1:", FUZZ_KEY_TEXT, strlen(FUZZ_KEY_TEXT), kr->keys[0],
+		"key", &e) == 0, e.msg);
+	kr->nkeys = 1;
+	if (!all)
+		return kr;
+	fuzz_must(sit_key_decode("sitsec1:", FUZZ_ID_TEXT, strlen(FUZZ_ID_TEXT), kr->ids[0],
+		"identity", &e) == 0, e.msg);
+	kr->nids = 1;
+	memcpy(kr->pass, FUZZ_PASS, strlen(FUZZ_PASS));
+	kr->passlen = strlen(FUZZ_PASS);
+	kr->max_pass_ops = 2;
+	kr->max_pass_mem = 64 << 10;
+	return kr;
 }
 
 #endif

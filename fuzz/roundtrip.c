@@ -2,10 +2,11 @@
  * sit_seal_decrypt) must give back exactly the input, with the sealed size the
  * format promises (sit(5)), whatever the length.
  *
- * The chunk (64 KiB) and batch (1 MiB) boundaries are where a streaming
+ * The chunk (64 KiB) and batch (16 chunks) boundaries are where a streaming
  * encoder goes wrong, and libFuzzer rarely makes inputs that long, so the
- * first three bytes choose the length (0 to 2 MiB + 128 KiB) and the rest is
- * repeated to fill it.  Streams go through memfds, as through files.
+ * first two bytes choose the length: a number of chunks (0 to 34) and a
+ * signed offset from there (-128 to 127 bytes), and the rest is repeated to
+ * fill it.  Streams go through memfds, as through files.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,8 +21,8 @@
 #include "out.h"
 #include "seal.h"
 
-#define KEY_TEXT "sitkey1:WLgCxGjAV6JQSu8RKR1xTDHwUFx0P_U0Hjzv522aBNu7BNFd"
-#define MAX_LEN  ((2u << 20) + (128u << 10))
+#define MAX_CHUNKS 34
+#define MAX_LEN  (MAX_CHUNKS * SIT_SEAL_CHUNK + 127)
 /* Header with one key-file stanza: fixed part, stanza, MAC (sit(5)). */
 #define HEADER   (27 + 3 + 16 + 48 + 32)
 
@@ -32,15 +33,9 @@ static unsigned char *plain, *back;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	sit_err e = { 0 };
-
 	(void)argc;
 	(void)argv;
-	fuzz_must(sodium_init() >= 0, "sodium_init");
-	fuzz_must((kr = sit_keyring_new()) != NULL, "sit_keyring_new");
-	fuzz_must(sit_key_decode("sitkey1:", KEY_TEXT, strlen(KEY_TEXT), kr->keys[0], "key", &e) == 0,
-		e.msg);
-	kr->nkeys = 1;
+	kr = fuzz_keyring(0);
 	fuzz_must((plain_fd = memfd_create("plain", MFD_CLOEXEC)) >= 0
 		&& (sealed_fd = memfd_create("sealed", MFD_CLOEXEC)) >= 0
 		&& (opened_fd = memfd_create("opened", MFD_CLOEXEC)) >= 0, "memfd_create");
@@ -72,12 +67,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sit_out o;
 	size_t len, chunks;
 	off_t sealed_len;
+	long at;
 
-	if (size < 3)
+	if (size < 2)
 		return 0;
-	len = ((size_t)data[0] | (size_t)data[1] << 8 | (size_t)data[2] << 16) % (MAX_LEN + 1);
+	at = (long)(data[0] % (MAX_CHUNKS + 1)) * SIT_SEAL_CHUNK + (int8_t)data[1];
+	len = at < 0 ? 0 : (size_t)at;
 	for (size_t i = 0; i < len; i++)
-		plain[i] = size > 3 ? data[3 + i % (size - 3)] : 0;
+		plain[i] = size > 2 ? data[2 + i % (size - 2)] : 0;
 	reset(plain_fd);
 	reset(sealed_fd);
 	reset(opened_fd);

@@ -151,21 +151,22 @@ add_strict(scmp_filter_ctx ctx, uint32_t kill, unsigned flags)
 	    || (rc = rule_arg_in(ctx, "ioctl", 1, ioctl_cmds, COUNT(ioctl_cmds))) != 0
 	    || (rc = rule_arg_in(ctx, "tgkill", 0, &self, 1)) != 0)
 		return rc;
-	if (flags & SIT_SANDBOX_OUTPUT) {
-		if ((rc = rules(ctx, SCMP_ACT_ALLOW, output_calls, COUNT(output_calls))) != 0)
-			return rc;
-		/* Without -f, a commit never replaces a file: neither may we. */
-		if (!(flags & SIT_SANDBOX_REPLACE)
-		    && (rc = rule(ctx, SCMP_ACT_ALLOW, "renameat2", 1, &noreplace)) != 0)
-			return rc;
-	}
-	if ((flags & SIT_SANDBOX_OUTPUT) && (flags & SIT_SANDBOX_REPLACE))
-		rc = rules(ctx, SCMP_ACT_ALLOW, replace_calls, COUNT(replace_calls));
-	return rc;
+	if (!(flags & SIT_SANDBOX_OUTPUT))
+		return 0;
+	if ((rc = rules(ctx, SCMP_ACT_ALLOW, output_calls, COUNT(output_calls))) != 0)
+		return rc;
+	/* With -f a commit may replace a file (rename); without it, it never
+	 * does (renameat2 RENAME_NOREPLACE), and neither may anything else. */
+	if (flags & SIT_SANDBOX_REPLACE)
+		return rules(ctx, SCMP_ACT_ALLOW, replace_calls, COUNT(replace_calls));
+	return rule(ctx, SCMP_ACT_ALLOW, "renameat2", 1, &noreplace);
 }
 
+#define WHAT ": sandbox: forbidden system call "
+
 /* A call nobody foresaw (SCMP_ACT_TRAP): one line, no temporary file left,
- * exit 70.  Only async-signal-safe work: write(2), unlink(2), _exit(2). */
+ * exit 70.  Only async-signal-safe work: write(2), and close(2) and unlink(2)
+ * in sit_out_abort_all(), _exit(2). */
 static void
 on_sigsys(int sig, siginfo_t *si, void *uc)
 {
@@ -181,8 +182,8 @@ on_sigsys(int sig, siginfo_t *si, void *uc)
 	while ((v /= 10) != 0 && k < sizeof num);
 	for (const char *p = prog; *p != '\0' && n < 64; p++)
 		msg[n++] = *p;
-	memcpy(msg + n, ": sandbox: forbidden system call ", 33);
-	n += 33;
+	memcpy(msg + n, WHAT, sizeof WHAT - 1);
+	n += sizeof WHAT - 1;
 	while (k > 0)
 		msg[n++] = num[--k];
 	msg[n++] = '\n';
