@@ -24,6 +24,10 @@
  *                 linkat unlink unlinkat: sit_out_commit() and the clean-up of
  *                 temporary files (lib/out.h)
  *   with SIT_SANDBOX_REPLACE  also rename/renameat/renameat2 that replace (-f)
+ * A filter sees call numbers and flags, not file names: with the OUTPUT flag a
+ * confined program can still link, rename (to a new name) and unlink any file
+ * it could before, so pass the flag only when an output needs it
+ * (sit_sandbox_out_flags), and never for standard output.
  *
  * What happens to the rest:
  *   open openat openat2 creat access faccessat faccessat2, a path stat
