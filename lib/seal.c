@@ -245,6 +245,27 @@ keys_new(sit_err *e)
 	return k;
 }
 
+/* Fill BUF with up to WANT bytes: a batch of chunks and one byte of
+ * look-ahead, which tells whether the input ends in this batch (*LAST) and
+ * which, when it does not, is carried to the front for the next batch
+ * (*HAVE).  *N is the byte count, look-ahead included. */
+static int
+read_batch(int in, unsigned char *buf, size_t want, size_t *have, size_t *n,
+	int *last, sit_err *e)
+{
+	ssize_t got;
+
+	if (*have > 0)
+		buf[0] = buf[want - 1];
+	got = sit_io_read(in, buf + *have, want - *have);
+	if (got < 0)
+		return sit_err_sys(e, EX_IOERR, "cannot read input");
+	*n = *have + (size_t)got;
+	*last = *n < want;
+	*have = *last ? 0 : 1;
+	return 0;
+}
+
 static int
 encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progress *p,
 	sit_err *e)
@@ -254,15 +275,11 @@ encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progre
 	size_t have = 0;
 
 	for (;;) {
-		ssize_t got = sit_io_read(in, b->plain + have, want - have);
-		size_t n, nchunks, outlen = 0;
-		int last;
+		size_t n = 0, nchunks, outlen = 0;
+		int last = 1;
 
-		if (got < 0)
-			return sit_err_sys(e, EX_IOERR, "cannot read input");
-		n = have + (size_t)got;
-		/* Short of the look-ahead byte: the input ended in this batch. */
-		last = n < want;
+		if (read_batch(in, b->plain, want, &have, &n, &last, e) != 0)
+			return -1;
 		nchunks = last ? (n + SIT_SEAL_CHUNK - 1) / SIT_SEAL_CHUNK : BATCH;
 		if (last && nchunks == 0)
 			nchunks = 1;                  /* empty input: one empty last chunk */
@@ -285,8 +302,6 @@ encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progre
 			sit_progress_update(p, done);
 		if (last)
 			return 0;
-		b->plain[0] = b->plain[want - 1];
-		have = 1;
 	}
 }
 
@@ -330,6 +345,37 @@ read_exact(int in, unsigned char *buf, size_t len, sit_err *e)
 	return 0;
 }
 
+/* The shape of one stanza: a known type has its fixed body length, a
+ * passphrase stanza a sane cost and no other passphrase stanza before it
+ * (each would cost an Argon2id run).  Unknown types are left alone. */
+static int
+check_stanza(const unsigned char *s, size_t *passes, sit_err *e)
+{
+	size_t len = (size_t)s[1] | (size_t)s[2] << 8;
+
+	switch (s[0]) {
+	case SIT_STANZA_X25519:
+		if (len != BODY_X25519)
+			return sit_err_set(e, EX_DATAERR, "malformed header: bad X25519 stanza");
+		return 0;
+	case SIT_STANZA_KEYFILE:
+		if (len != BODY_KEYFILE)
+			return sit_err_set(e, EX_DATAERR, "malformed header: bad key-file stanza");
+		return 0;
+	case SIT_STANZA_ARGON2ID:
+		if (len != BODY_ARGON2ID)
+			return sit_err_set(e, EX_DATAERR, "malformed header: bad passphrase stanza");
+		if (++*passes > 1)
+			return sit_err_set(e, EX_DATAERR, "malformed header: several passphrase stanzas");
+		if (get_le32(s + 3 + SALT) < crypto_pwhash_argon2id_OPSLIMIT_MIN
+		    || get_le32(s + 3 + SALT + 4) < 8)
+			return sit_err_set(e, EX_DATAERR, "malformed header: passphrase cost too low");
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 /* Read the fixed part of the header and every stanza into H. */
 static int
 read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
@@ -360,7 +406,7 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 		return sit_err_set(e, EX_DATAERR, "malformed header: %zu stanzas (1 to %d allowed)",
 			*count, SIT_SEAL_MAX_STANZAS);
 	n = FIXED_HEAD;
-	for (size_t i = 0; i < *count; i++) {
+	for (size_t i = 0, passes = 0; i < *count; i++) {
 		size_t len;
 		if (read_exact(in, h + n, 3, e) != 0)
 			return -1;
@@ -370,6 +416,10 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 				len, SIT_SEAL_MAX_BODY);
 		if (read_exact(in, h + n + 3, len, e) != 0)
 			return -1;
+		/* Whether a header is well formed must not depend on the keys
+		 * the reader holds: every stanza is checked, tried or not. */
+		if (check_stanza(h + n, &passes, e) != 0)
+			return -1;
 		n += 3 + len;
 	}
 	if (read_exact(in, h + n, MAC_BYTES, e) != 0)
@@ -378,18 +428,16 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 	return 0;
 }
 
-/* Try the keys in KR on one stanza S; 0 when one of them unwraps the file key,
- * 1 when none does, -1 on a malformed stanza or a refused cost. */
+/* Try the keys in KR on one stanza S, already checked by check_stanza(); 0
+ * when one of them unwraps the file key, 1 when none does, -1 on a refused
+ * cost or a failure. */
 static int
 try_stanza(const sit_keyring *kr, struct keys *k, const unsigned char *s, sit_err *e)
 {
-	size_t len = (size_t)s[1] | (size_t)s[2] << 8;
 	const unsigned char *body = s + 3;
 
 	switch (s[0]) {
 	case SIT_STANZA_X25519:
-		if (len != BODY_X25519)
-			return sit_err_set(e, EX_DATAERR, "malformed header: bad X25519 stanza");
 		for (size_t i = 0; i < kr->nids; i++) {
 			unsigned char pk[crypto_scalarmult_BYTES];
 			crypto_scalarmult_base(pk, kr->ids[i]);
@@ -399,8 +447,6 @@ try_stanza(const sit_keyring *kr, struct keys *k, const unsigned char *s, sit_er
 		}
 		return 1;
 	case SIT_STANZA_KEYFILE:
-		if (len != BODY_KEYFILE)
-			return sit_err_set(e, EX_DATAERR, "malformed header: bad key-file stanza");
 		for (size_t i = 0; i < kr->nkeys; i++) {
 			keyfile_wrap_key(k, kr->keys[i], body);
 			if (unwrap(k, body + SALT, s, 3 + SALT) == 0)
@@ -409,20 +455,16 @@ try_stanza(const sit_keyring *kr, struct keys *k, const unsigned char *s, sit_er
 		return 1;
 	case SIT_STANZA_ARGON2ID: {
 		uint32_t ops, mem_kib;
-		if (len != BODY_ARGON2ID)
-			return sit_err_set(e, EX_DATAERR, "malformed header: bad passphrase stanza");
 		if (kr->passlen == 0)
 			return 1;
 		ops = get_le32(body + SALT);
 		mem_kib = get_le32(body + SALT + 4);
 		/* A hostile header must not make us spend gigabytes or hours. */
-		if (ops < crypto_pwhash_argon2id_OPSLIMIT_MIN || mem_kib < 8)
-			return sit_err_set(e, EX_DATAERR, "malformed header: passphrase cost too low");
 		if (ops > kr->max_pass_ops || (uint64_t)mem_kib * 1024 > kr->max_pass_mem)
 			return sit_err_set(e, EX_DATAERR,
-				"passphrase cost in the header (%u passes, %u MiB) is above the limit "
-				"(%llu passes, %llu MiB); see --max-pass-mem", ops, mem_kib / 1024,
-				kr->max_pass_ops, kr->max_pass_mem >> 20);
+				"passphrase cost in the header (%u passes, %u KiB) is above the limit "
+				"(%llu passes, %llu KiB); see --max-pass-ops and --max-pass-mem",
+				ops, mem_kib, kr->max_pass_ops, kr->max_pass_mem >> 10);
 		if (argon2id_wrap_key(k, kr, body, ops, mem_kib) != 0)
 			return sit_err_set(e, EX_OSERR, "cannot stretch the passphrase (out of memory?)");
 		return unwrap(k, body + SALT + 8, s, 3 + SALT + 8) == 0 ? 0 : 1;
@@ -437,14 +479,11 @@ open_header(const sit_keyring *kr, struct keys *k, const unsigned char *h, size_
 	size_t count, sit_err *e)
 {
 	unsigned char mac[MAC_BYTES];
-	size_t n = FIXED_HEAD, passes = 0;
+	size_t n = FIXED_HEAD;
 	int found = 1;
 
 	for (size_t i = 0; i < count; i++) {
 		size_t len = (size_t)h[n + 1] | (size_t)h[n + 2] << 8;
-		/* One passphrase stanza at most: each costs an Argon2id run. */
-		if (h[n] == SIT_STANZA_ARGON2ID && ++passes > 1)
-			return sit_err_set(e, EX_DATAERR, "malformed header: several passphrase stanzas");
 		if (found == 1) {
 			found = try_stanza(kr, k, h + n, e);
 			if (found < 0)
@@ -481,14 +520,11 @@ decrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, uint64_t o
 	size_t have = 0;
 
 	for (;;) {
-		ssize_t got = sit_io_read(in, b->cipher + have, want - have);
-		size_t n, nchunks, outlen = 0;
-		int last;
+		size_t n = 0, nchunks, outlen = 0;
+		int last = 1;
 
-		if (got < 0)
-			return sit_err_sys(e, EX_IOERR, "cannot read input");
-		n = have + (size_t)got;
-		last = n < want;
+		if (read_batch(in, b->cipher, want, &have, &n, &last, e) != 0)
+			return -1;
 		if (n == 0)
 			return sit_err_set(e, EX_DATAERR, "truncated input");
 		nchunks = last ? (n + CT_CHUNK - 1) / CT_CHUNK : BATCH;
@@ -521,8 +557,6 @@ decrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, uint64_t o
 			sit_progress_update(p, done);
 		if (last)
 			return 0;
-		b->cipher[0] = b->cipher[want - 1];
-		have = 1;
 	}
 }
 

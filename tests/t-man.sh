@@ -15,7 +15,7 @@ for src in "$SIT_ROOT"/cmd/*.c; do
 	# Long options from the getopt table: { "name", ...
 	missing=""
 	for opt in $(grep -oE '^\s*\{ "[a-z0-9-]+",' "$src" | grep -oE '[a-z0-9-]+'); do
-		grep -qE "Fl -$opt( |\$)" "$page" || missing="$missing --$opt"
+		grep -qE "Fl (\\\\)?-$opt( |,|\$)" "$page" || missing="$missing --$opt"
 	done
 	if [ -z "$missing" ]; then pass "$prog: every long option documented"
 	else fail "$prog: every long option documented" "missing:$missing"; fi

@@ -1,0 +1,327 @@
+/* sit-share - split a byte stream or an image into N image shares, any K of
+ * which rebuild it (Shamir's scheme over GF(2^8), byte by byte).
+ * See sit-share(1) and sit-image(5).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "io.h"
+#include "out.h"
+#include "pixhdr.h"
+#include "pixio.h"
+#include "shamir.h"
+
+struct opts {
+	unsigned k, n;
+	int format;               /* 0 by name, 'p' PNG, 'm' PAM */
+	int bytes;                /* never treat the input as an image */
+	int force;
+	const char *prefix;
+	const char *in;
+	char **outs;              /* N names, or NULL with a prefix */
+};
+
+/* Everything about one share being written. */
+struct share {
+	char name[4096];
+	sit_out out;
+	sit_img_sink sink;
+	sit_pix_writer w;
+	sit_pixhdr_sum sum;
+	unsigned char hdr[SIT_PIXHDR_LEN];
+	uint8_t *buf;             /* SIT_SHAMIR_BLOCK bytes of this share */
+};
+
+/* Where the secret comes from: an image's samples or a byte stream. */
+struct input {
+	int image;
+	sit_pix_reader r;
+	sit_pix_src src;
+	uint64_t length, done;
+	const char *what;
+};
+
+static noreturn void
+usage(void)
+{
+	printf("Usage: sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] OUT1 ... OUTN\n"
+		"       sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] -o PREFIX\n"
+		"Split the input into N image shares, any K of which rebuild it.\n\n"
+		"  -k K             shares needed to rebuild (2..N, default 2)\n"
+		"  -n N             shares made (K..255; default: the number of OUTs, or 2)\n"
+		"  -o PREFIX        write PREFIX.1.png ... PREFIX.N.png (.pam with --pam)\n"
+		"  -i, --input F    read F instead of standard input\n"
+		"      --png        write every share as PNG whatever its name\n"
+		"      --pam        write every share as PAM whatever its name\n"
+		"      --bytes      share the input's bytes even when it is a PNG or PAM\n"
+		"  -f, --force      replace existing output files\n"
+		"  -h, --help       this help\n"
+		"      --version    the version\n");
+	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+}
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option longs[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "png", no_argument, NULL, 'p' },
+		{ "pam", no_argument, NULL, 'm' },
+		{ "bytes", no_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned nargs;
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->k = 2;
+	while ((c = getopt_long(argc, argv, "k:n:i:o:fh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'k': o->k = (unsigned)sit_cli_number("-k", optarg, 2, SIT_SHAMIR_MAX_N); break;
+		case 'n': o->n = (unsigned)sit_cli_number("-n", optarg, 2, SIT_SHAMIR_MAX_N); break;
+		case 'i': o->in = optarg; break;
+		case 'o': o->prefix = optarg; break;
+		case 'p':
+		case 'm': o->format = c; break;
+		case 'b': o->bytes = 1; break;
+		case 'f': o->force = 1; break;
+		case 'h': usage();
+		case 'V': sit_cli_version();
+		default: sit_cli_usage_error("unknown option");
+		}
+	}
+	nargs = (unsigned)(argc - optind);
+	if (o->prefix != NULL && nargs > 0)
+		sit_cli_usage_error("give either -o PREFIX or the output names, not both");
+	if (o->prefix == NULL) {
+		if (nargs == 0)
+			sit_cli_usage_error("name the outputs, or give -o PREFIX");
+		if (o->n != 0 && o->n != nargs)
+			sit_cli_usage_error("-n %u but %u outputs named", o->n, nargs);
+		if (nargs > SIT_SHAMIR_MAX_N)
+			sit_cli_usage_error("at most %d shares", SIT_SHAMIR_MAX_N);
+		o->n = nargs;
+		o->outs = argv + optind;
+	} else if (o->n == 0) {
+		o->n = 2;
+	}
+	if (o->k > o->n)
+		sit_cli_usage_error("K (%u) is more than N (%u)", o->k, o->n);
+}
+
+/* PNG or PAM: the input is an image whose shares keep its shape. */
+static int
+shares_as_image(sit_img_format f)
+{
+	return f == SIT_IMG_PNG || f == SIT_IMG_PAM || f == SIT_IMG_PNM;
+}
+
+static void
+open_input(const struct opts *o, struct input *in)
+{
+	unsigned char *head;
+	size_t len;
+	sit_err e = { 0 };
+	int fd;
+
+	memset(in, 0, sizeof *in);
+	in->what = o->in != NULL && strcmp(o->in, "-") != 0 ? o->in : "standard input";
+	if ((fd = sit_io_open_in(o->in, &e)) < 0 ||
+	    sit_pix_read_head(fd, &head, &len, in->what, &e) != 0)
+		sit_die_err(&e);
+	in->image = !o->bytes && shares_as_image(sit_img_sniff(head, len));
+	if (in->image) {
+		if (sit_pix_reader_open_head(&in->r, fd, head, len, in->what, &e) != 0)
+			sit_die_err(&e);
+		in->length = in->r.size;
+	} else {
+		if (sit_pix_src_open(&in->src, fd, head, len,
+			3 * (size_t)SIT_IMG_MAX_PIXELS_DEFAULT, in->what, &e) != 0)
+			sit_die_err(&e);
+		in->length = in->src.length;
+	}
+}
+
+/* The shape of every share, in H (without K, N, x and the set id). */
+static void
+share_shape(const struct input *in, sit_pixhdr *h)
+{
+	sit_err e = { 0 };
+
+	h->kind = SIT_PIXHDR_SHARE;
+	h->length = in->length;
+	if (!in->image) {
+		h->content = SIT_PIXHDR_BYTES;
+		h->channels = 3;
+		h->depth = 8;
+		if (sit_pixhdr_geometry(in->length, 0, &h->width, &h->height, &e) != 0)
+			sit_die_err(&e);
+		return;
+	}
+	/* The image's own width, channels and depth; its rows, plus enough
+	 * rows on top for the header and checksum. */
+	uint64_t row = sit_pixhdr_capacity(in->r.width, 1, in->r.channels, in->r.depth);
+	uint64_t extra = (SIT_PIXHDR_OVERHEAD + row - 1) / row;
+
+	h->content = SIT_PIXHDR_PIXELS;
+	h->width = in->r.width;
+	h->rows = in->r.height;
+	h->channels = in->r.channels;
+	h->depth = in->r.depth;
+	if (in->r.height + extra > SIT_IMG_MAX_HEIGHT_DEFAULT)
+		sit_die(EX_DATAERR, "%s is too tall to share (at most %u rows)", in->what,
+			SIT_IMG_MAX_HEIGHT_DEFAULT - (unsigned)extra);
+	h->height = in->r.height + (uint32_t)extra;
+	if (sit_img_check_limits(h->width, h->height, NULL, &e) != 0)
+		sit_die_err(&e);
+}
+
+static void
+share_name(const struct opts *o, unsigned i, struct share *s)
+{
+	int n;
+
+	if (o->outs != NULL)
+		n = snprintf(s->name, sizeof s->name, "%s", o->outs[i]);
+	else
+		n = snprintf(s->name, sizeof s->name, "%s.%u.%s", o->prefix, i + 1,
+			o->format == 'm' ? "pam" : "png");
+	if (n < 0 || (size_t)n >= sizeof s->name)
+		sit_die(EX_USAGE, "output name too long");
+}
+
+/* Open share I's output and write its header. */
+static void
+open_share(const struct opts *o, unsigned i, sit_pixhdr *h, struct share *s)
+{
+	sit_err e = { 0 };
+	int png;
+
+	share_name(o, i, s);
+	h->x = i + 1;
+	s->buf = malloc(SIT_SHAMIR_BLOCK);
+	if (s->buf == NULL)
+		sit_die(EX_OSERR, "out of memory");
+	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(s->name));
+	if (sit_pixhdr_encode(h, s->hdr, &e) != 0 ||
+	    sit_out_open(&s->out, s->name, o->force, 0666, &e) != 0)
+		sit_die_err(&e);
+	s->sink.write = sit_img_sink_out;
+	s->sink.ctx = &s->out;
+	if (sit_pix_writer_begin(&s->w, &s->sink, png, h->width, h->height, h->channels,
+		h->depth, &e) != 0 ||
+	    sit_pix_writer_put(&s->w, s->hdr, SIT_PIXHDR_LEN, &e) != 0)
+		sit_die_err(&e);
+	sit_pixhdr_sum_init(&s->sum, s->hdr);
+}
+
+static void
+read_block(struct input *in, uint8_t *buf, size_t len)
+{
+	sit_err e = { 0 };
+	int rc = in->image ? sit_pix_reader_get(&in->r, buf, len, in->what, &e)
+		: sit_pix_src_get(&in->src, buf, len, in->what, &e);
+
+	if (rc != 0)
+		sit_die_err(&e);
+	in->done += len;
+}
+
+static void
+split_all(struct input *in, sit_shamir_split *sp, struct share *sh, unsigned n)
+{
+	uint8_t *secret = malloc(SIT_SHAMIR_BLOCK);
+	uint8_t *outs[SIT_SHAMIR_MAX_N];
+	sit_err e = { 0 };
+
+	if (secret == NULL)
+		sit_die(EX_OSERR, "out of memory");
+	for (unsigned i = 0; i < n; i++)
+		outs[i] = sh[i].buf;
+	while (in->done < in->length) {
+		uint64_t left = in->length - in->done;
+		size_t len = left < SIT_SHAMIR_BLOCK ? (size_t)left : SIT_SHAMIR_BLOCK;
+
+		read_block(in, secret, len);
+		sit_shamir_split_block(sp, secret, len, outs);
+		for (unsigned i = 0; i < n; i++)
+			sit_pixhdr_sum_update(&sh[i].sum, sh[i].buf, len);
+		/* In turns, as sit-unshare reads them (see pixio.h). */
+		for (size_t off = 0; off < len; off += SIT_PIX_INTERLEAVE) {
+			size_t m = len - off < SIT_PIX_INTERLEAVE ? len - off : SIT_PIX_INTERLEAVE;
+			for (unsigned i = 0; i < n; i++)
+				if (sit_pix_writer_put(&sh[i].w, sh[i].buf + off, m, &e) != 0)
+					sit_die_err(&e);
+		}
+	}
+	sodium_memzero(secret, SIT_SHAMIR_BLOCK);
+	free(secret);
+}
+
+/* Checksums, padding, then every share gets its final name. */
+static void
+finish_all(struct share *sh, unsigned n)
+{
+	unsigned char sum[SIT_PIXHDR_SUM_LEN];
+	sit_err e = { 0 };
+
+	for (unsigned i = 0; i < n; i++) {
+		sit_pixhdr_sum_final(&sh[i].sum, sum);
+		if (sit_pix_writer_put(&sh[i].w, sum, sizeof sum, &e) != 0 ||
+		    sit_pix_writer_end(&sh[i].w, &e) != 0)
+			sit_die_err(&e);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (sit_out_commit(&sh[i].out, &e) != 0)
+			sit_die_err(&e);
+		free(sh[i].buf);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct input in;
+	struct share *sh;
+	sit_shamir_split sp;
+	sit_pixhdr h;
+	sit_err e = { 0 };
+
+	sit_cli_init("sit-share");
+	parse(argc, argv, &o);
+	if (sit_shamir_split_init(&sp, o.k, o.n, &e) != 0)
+		sit_die_err(&e);
+	open_input(&o, &in);
+	memset(&h, 0, sizeof h);
+	share_shape(&in, &h);
+	h.k = o.k;
+	h.n = o.n;
+	randombytes_buf(h.set_id, sizeof h.set_id);
+	sh = calloc(o.n, sizeof *sh);
+	if (sh == NULL)
+		sit_die(EX_OSERR, "out of memory");
+	for (unsigned i = 0; i < o.n; i++)
+		open_share(&o, i, &h, &sh[i]);
+	split_all(&in, &sp, sh, o.n);
+	if (!in.image && sit_pix_src_end(&in.src, in.what, &e) != 0)
+		sit_die_err(&e);
+	finish_all(sh, o.n);
+	sit_shamir_split_free(&sp);
+	if (in.image)
+		sit_pix_reader_close(&in.r);
+	else
+		sit_pix_src_close(&in.src);
+	free(sh);
+	return 0;
+}

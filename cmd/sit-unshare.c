@@ -1,0 +1,270 @@
+/* sit-unshare - rebuild what sit-share split, from K or more of its shares.
+ * See sit-unshare(1) and sit-image(5).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "io.h"
+#include "out.h"
+#include "pixhdr.h"
+#include "pixio.h"
+#include "shamir.h"
+
+struct opts {
+	int format;               /* 0 by name, 'p' PNG, 'm' PAM (image shares) */
+	int force;
+	const char *out;
+	char **shares;
+	unsigned count;
+};
+
+struct share {
+	const char *name;
+	int fd;
+	sit_pix_reader r;
+	sit_pixhdr h;
+	sit_pixhdr_sum sum;
+	unsigned char hdr[SIT_PIXHDR_LEN];
+	uint8_t *buf;
+};
+
+/* Where the rebuilt stream goes: bytes, or the rows of an image. */
+struct sink {
+	sit_out out;
+	int image;
+	sit_img_sink is;
+	sit_pix_writer w;
+};
+
+static noreturn void
+usage(void)
+{
+	printf("Usage: sit-unshare [-o OUT] [-f] [--png|--pam] SHARE...\n"
+		"Rebuild the stream (or image) that sit-share split, from K of its shares.\n\n"
+		"  -o, --output F   write F atomically (default: standard output)\n"
+		"      --png        an image rebuilt is written as PNG (default: by name)\n"
+		"      --pam        an image rebuilt is written as PAM\n"
+		"  -f, --force      replace an existing output file\n"
+		"  -h, --help       this help\n"
+		"      --version    the version\n");
+	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+}
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option longs[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "png", no_argument, NULL, 'p' },
+		{ "pam", no_argument, NULL, 'm' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof *o);
+	while ((c = getopt_long(argc, argv, "o:fh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case 'p':
+		case 'm': o->format = c; break;
+		case 'f': o->force = 1; break;
+		case 'h': usage();
+		case 'V': sit_cli_version();
+		default: sit_cli_usage_error("unknown option");
+		}
+	}
+	if (optind >= argc)
+		sit_cli_usage_error("name the shares");
+	if (argc - optind > SIT_SHAMIR_MAX_N)
+		sit_cli_usage_error("at most %d shares", SIT_SHAMIR_MAX_N);
+	o->shares = argv + optind;
+	o->count = (unsigned)(argc - optind);
+}
+
+/* Read one opened share's header and check it; dies naming the file. */
+static void
+start_share(struct share *s, const char *name)
+{
+	enum sit_pixhdr_status st;
+	sit_err e = { 0 };
+
+	if (sit_pix_reader_open(&s->r, s->fd, name, &e) != 0)
+		sit_die(e.code, "%s is not a share: %s", name, e.msg);
+	if (sit_pix_format_lossy(s->r.format))
+		sit_die(EX_DATAERR, "share %s was altered (lossy conversion to %s): "
+			"checksum mismatch", name, sit_img_format_name(s->r.format));
+	if (s->r.size < SIT_PIXHDR_LEN)
+		sit_die(EX_DATAERR, "%s is not a share (too small)", name);
+	if (sit_pix_reader_get(&s->r, s->hdr, SIT_PIXHDR_LEN, name, &e) != 0)
+		sit_die_err(&e);
+	st = sit_pixhdr_parse(s->hdr, s->r.width, s->r.height, s->r.channels, s->r.depth,
+		&s->h);
+	if (st == SIT_PIXHDR_NOT_OURS)
+		sit_die(EX_DATAERR, "%s is not a share", name);
+	if (st != SIT_PIXHDR_OK)
+		sit_die(EX_DATAERR, "share %s %s", name, sit_pixhdr_status_text(st));
+	if (s->h.kind != SIT_PIXHDR_SHARE)
+		sit_die(EX_DATAERR, "%s is not a share (a sit-visual image: use sit-visual -d)",
+			name);
+	sit_pixhdr_sum_init(&s->sum, s->hdr);
+}
+
+/* Same set, no share twice, at least K of them. */
+static void
+check_set(const struct share *sh, unsigned count)
+{
+	const sit_pixhdr *a = &sh[0].h;
+
+	for (unsigned i = 1; i < count; i++) {
+		const sit_pixhdr *b = &sh[i].h;
+		if (memcmp(a->set_id, b->set_id, sizeof a->set_id) != 0 || a->k != b->k ||
+		    a->n != b->n || a->length != b->length || a->content != b->content)
+			sit_die(EX_DATAERR, "shares from different sets: %s and %s",
+				sh[0].name, sh[i].name);
+	}
+	for (unsigned i = 0; i < count; i++)
+		for (unsigned j = i + 1; j < count; j++)
+			if (sh[i].h.x == sh[j].h.x)
+				sit_die(EX_DATAERR, "the same share twice: %s and %s are both "
+					"share %u of %u", sh[i].name, sh[j].name, sh[i].h.x, a->n);
+	if (count < a->k)
+		sit_die(EX_DATAERR, "fewer than K shares: %u given, %u needed", count, a->k);
+}
+
+static void
+open_sink(const struct opts *o, const sit_pixhdr *h, struct sink *k)
+{
+	sit_err e = { 0 };
+	int png;
+
+	memset(k, 0, sizeof *k);
+	if (sit_out_open(&k->out, o->out, o->force, 0666, &e) != 0)
+		sit_die_err(&e);
+	k->image = h->content == SIT_PIXHDR_PIXELS;
+	if (!k->image)
+		return;
+	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(o->out));
+	k->is.write = sit_img_sink_out;
+	k->is.ctx = &k->out;
+	if (sit_pix_writer_begin(&k->w, &k->is, png, h->width, h->rows, h->channels,
+		h->depth, &e) != 0)
+		sit_die_err(&e);
+}
+
+static void
+sink_put(struct sink *k, const uint8_t *buf, size_t len)
+{
+	sit_err e = { 0 };
+	int rc = k->image ? sit_pix_writer_put(&k->w, buf, len, &e)
+		: sit_out_write(&k->out, buf, len, &e);
+
+	if (rc != 0)
+		sit_die_err(&e);
+}
+
+/* Rebuild from the first K shares, checking their checksums on the way. */
+static void
+join_all(struct share *sh, unsigned k, uint64_t length, struct sink *out)
+{
+	const uint8_t *ins[SIT_SHAMIR_MAX_N];
+	uint8_t xs[SIT_SHAMIR_MAX_N];
+	uint8_t *secret = malloc(SIT_SHAMIR_BLOCK);
+	sit_shamir_join j;
+	sit_err e = { 0 };
+
+	if (secret == NULL)
+		sit_die(EX_OSERR, "out of memory");
+	for (unsigned i = 0; i < k; i++) {
+		xs[i] = (uint8_t)sh[i].h.x;
+		if ((sh[i].buf = malloc(SIT_SHAMIR_BLOCK)) == NULL)
+			sit_die(EX_OSERR, "out of memory");
+		ins[i] = sh[i].buf;
+	}
+	if (sit_shamir_join_init(&j, xs, k, &e) != 0)
+		sit_die_err(&e);
+	for (uint64_t done = 0; done < length;) {
+		/* In turns, as sit-share writes them (see pixio.h). */
+		size_t len = length - done < SIT_PIX_INTERLEAVE ? (size_t)(length - done)
+			: SIT_PIX_INTERLEAVE;
+
+		for (unsigned i = 0; i < k; i++) {
+			if (sit_pix_reader_get(&sh[i].r, sh[i].buf, len, sh[i].name, &e) != 0)
+				sit_die_err(&e);
+			sit_pixhdr_sum_update(&sh[i].sum, sh[i].buf, len);
+		}
+		sit_shamir_join_block(&j, ins, len, secret);
+		sink_put(out, secret, len);
+		done += len;
+	}
+	sodium_memzero(secret, SIT_SHAMIR_BLOCK);
+	free(secret);
+}
+
+static void
+check_sums(struct share *sh, unsigned k)
+{
+	unsigned char want[SIT_PIXHDR_SUM_LEN], got[SIT_PIXHDR_SUM_LEN];
+	sit_err e = { 0 };
+
+	for (unsigned i = 0; i < k; i++) {
+		sit_pixhdr_sum_final(&sh[i].sum, want);
+		if (sit_pix_reader_get(&sh[i].r, got, sizeof got, sh[i].name, &e) != 0)
+			sit_die_err(&e);
+		if (sodium_memcmp(want, got, sizeof want) != 0)
+			sit_die(EX_DATAERR, "share %s %s", sh[i].name,
+				sit_pixhdr_status_text(SIT_PIXHDR_ALTERED));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct share *sh;
+	struct sink out;
+	sit_err e = { 0 };
+
+	sit_cli_init("sit-unshare");
+	parse(argc, argv, &o);
+	if (sodium_init() < 0)
+		sit_die(EX_OSERR, "libsodium cannot be initialised");
+	sh = calloc(o.count, sizeof *sh);
+	if (sh == NULL)
+		sit_die(EX_OSERR, "out of memory");
+	/* Open them all before reading any: fifos fed by one sit-share open
+	 * in the order it writes them, and it writes them in turn. */
+	for (unsigned i = 0; i < o.count; i++) {
+		sh[i].name = o.shares[i];
+		if ((sh[i].fd = sit_io_open_in(sh[i].name, &e)) < 0)
+			sit_die_err(&e);
+	}
+	for (unsigned i = 0; i < o.count; i++)
+		start_share(&sh[i], sh[i].name);
+	check_set(sh, o.count);
+	open_sink(&o, &sh[0].h, &out);
+	join_all(sh, sh[0].h.k, sh[0].h.length, &out);
+	check_sums(sh, sh[0].h.k);
+	if (out.image && sit_pix_writer_end(&out.w, &e) != 0)
+		sit_die_err(&e);
+	for (unsigned i = 0; i < o.count; i++) {
+		/* Read every share to its end: a writer on a pipe is not cut off. */
+		if (sit_pix_reader_drain(&sh[i].r, sh[i].name, &e) != 0)
+			sit_die_err(&e);
+		sit_pix_reader_close(&sh[i].r);
+		sit_io_close_in(sh[i].fd);
+		free(sh[i].buf);
+	}
+	if (sit_out_commit(&out.out, &e) != 0)
+		sit_die_err(&e);
+	free(sh);
+	return 0;
+}

@@ -1,0 +1,261 @@
+/* sit-visual - carry a byte stream in the pixels of an image, and back.
+ *
+ * -e: header, payload and checksum become the samples of an RGB 8-bit image
+ * (sit-image(5)); -d gives back exactly the bytes, or says how the image was
+ * changed.  See sit-visual(1).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "io.h"
+#include "out.h"
+#include "pixhdr.h"
+#include "pixio.h"
+
+/* On the stack, so that no exit path leaves it allocated. */
+#define BLOCK (64 * 1024)
+
+struct opts {
+	int mode;            /* 'e' or 'd' */
+	uint32_t width;      /* 0: near-square */
+	int format;          /* 0 by the output name, 'p' PNG, 'm' PAM */
+	int force;
+	const char *out;
+	const char *in;
+};
+
+static noreturn void
+usage(void)
+{
+	printf("Usage: sit-visual -e [-w WIDTH] [--png|--pam] [-o OUT] [-f] [INPUT]\n"
+		"       sit-visual -d [-o OUT] [-f] [INPUT]\n"
+		"Carry a byte stream in the pixels of an RGB image, and back.\n\n"
+		"  -e, --encode     bytes to image (PNG if OUT ends in .png, else PAM)\n"
+		"  -d, --decode     image (PNG, PAM, PNM, BMP, ...) back to the bytes\n"
+		"  -w, --width N    image width in pixels (default: near-square)\n"
+		"      --png        write PNG whatever the output name\n"
+		"      --pam        write PAM whatever the output name\n"
+		"  -o, --output F   write F atomically (default: standard output)\n"
+		"  -f, --force      replace an existing output file\n"
+		"  -h, --help       this help\n"
+		"      --version    the version\n");
+	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+}
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option longs[] = {
+		{ "encode", no_argument, NULL, 'e' },
+		{ "decode", no_argument, NULL, 'd' },
+		{ "width", required_argument, NULL, 'w' },
+		{ "png", no_argument, NULL, 'p' },
+		{ "pam", no_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof *o);
+	while ((c = getopt_long(argc, argv, "edw:o:fh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+		case 'd':
+			if (o->mode != 0 && o->mode != c)
+				sit_cli_usage_error("-e and -d exclude each other");
+			o->mode = c;
+			break;
+		case 'w':
+			o->width = (uint32_t)sit_cli_number("-w", optarg, 1,
+				SIT_IMG_MAX_WIDTH_DEFAULT);
+			break;
+		case 'p':
+		case 'm':
+			o->format = c;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			sit_cli_version();
+		default:
+			sit_cli_usage_error("unknown option");
+		}
+	}
+	if (o->mode == 0)
+		sit_cli_usage_error("say -e (encode) or -d (decode)");
+	if (o->mode == 'd' && (o->width != 0 || o->format != 0))
+		sit_cli_usage_error("-w, --png and --pam are for -e");
+	if (argc - optind > 1)
+		sit_cli_usage_error("one input at most");
+	o->in = optind < argc ? argv[optind] : NULL;
+}
+
+static const char *
+in_name(const struct opts *o)
+{
+	return o->in != NULL && strcmp(o->in, "-") != 0 ? o->in : "standard input";
+}
+
+/* Header, payload (checksummed on the way) and checksum into W. */
+static int
+encode_stream(sit_pix_src *src, sit_pix_writer *w, const unsigned char *hdr,
+	const char *what, unsigned char *buf, sit_err *e)
+{
+	unsigned char sum[SIT_PIXHDR_SUM_LEN];
+	sit_pixhdr_sum st;
+
+	if (sit_pix_writer_put(w, hdr, SIT_PIXHDR_LEN, e) != 0)
+		return -1;
+	sit_pixhdr_sum_init(&st, hdr);
+	while (src->pos < src->length) {
+		uint64_t left = src->length - src->pos;
+		size_t n = left < BLOCK ? (size_t)left : BLOCK;
+
+		if (sit_pix_src_get(src, buf, n, what, e) != 0)
+			return -1;
+		sit_pixhdr_sum_update(&st, buf, n);
+		if (sit_pix_writer_put(w, buf, n, e) != 0)
+			return -1;
+	}
+	sit_pixhdr_sum_final(&st, sum);
+	if (sit_pix_src_end(src, what, e) != 0 || sit_pix_writer_put(w, sum, sizeof sum, e) != 0)
+		return -1;
+	return sit_pix_writer_end(w, e);
+}
+
+static void
+encode(const struct opts *o)
+{
+	unsigned char hdr[SIT_PIXHDR_LEN];
+	sit_pixhdr h = { .kind = SIT_PIXHDR_VISUAL, .channels = 3, .depth = 8 };
+	sit_img_sink sink;
+	sit_pix_writer w;
+	sit_pix_src src;
+	sit_out out;
+	sit_err e = { 0 };
+	unsigned char buf[BLOCK];
+	int fd, png;
+
+	if ((fd = sit_io_open_in(o->in, &e)) < 0 ||
+	    sit_pix_src_open(&src, fd, NULL, 0, 3 * (size_t)SIT_IMG_MAX_PIXELS_DEFAULT,
+		in_name(o), &e) != 0 ||
+	    sit_pixhdr_geometry(src.length, o->width, &h.width, &h.height, &e) != 0)
+		sit_die_err(&e);
+	h.length = src.length;
+	if (sit_pixhdr_encode(&h, hdr, &e) != 0 ||
+	    sit_out_open(&out, o->out, o->force, 0666, &e) != 0)
+		sit_die_err(&e);
+	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(o->out));
+	sink.write = sit_img_sink_out;
+	sink.ctx = &out;
+	if (sit_pix_writer_begin(&w, &sink, png, h.width, h.height, 3, 8, &e) != 0)
+		sit_die_err(&e);
+	if (encode_stream(&src, &w, hdr, in_name(o), buf, &e) != 0) {
+		sit_pix_writer_abort(&w);
+		sit_die_err(&e);
+	}
+	if (sit_out_commit(&out, &e) != 0)
+		sit_die_err(&e);
+	sit_pix_src_close(&src);
+	sit_io_close_in(fd);
+	sodium_memzero(buf, sizeof buf);
+}
+
+/* Read and check the header; dies with a message saying what is wrong. */
+static void
+read_header(sit_pix_reader *r, const char *what, unsigned char *hdr, sit_pixhdr *h)
+{
+	enum sit_pixhdr_status st;
+	sit_err e = { 0 };
+
+	if (sit_pix_format_lossy(r->format))
+		sit_die(EX_DATAERR, "image was altered (lossy conversion to %s): "
+			"the bytes cannot be recovered", sit_img_format_name(r->format));
+	if (r->size < SIT_PIXHDR_LEN)
+		sit_die(EX_DATAERR, "%s is not a sit-visual image (too small)", what);
+	if (sit_pix_reader_get(r, hdr, SIT_PIXHDR_LEN, what, &e) != 0)
+		sit_die_err(&e);
+	st = sit_pixhdr_parse(hdr, r->width, r->height, r->channels, r->depth, h);
+	if (st == SIT_PIXHDR_NOT_OURS)
+		sit_die(EX_DATAERR, "%s is not a sit-visual image", what);
+	if (st == SIT_PIXHDR_RESHAPED)
+		sit_die(EX_DATAERR, "image was cropped or resized (made as %ux%u, now %ux%u)",
+			h->width, h->height, r->width, r->height);
+	if (st != SIT_PIXHDR_OK)
+		sit_die(EX_DATAERR, "image %s", sit_pixhdr_status_text(st));
+	if (h->kind != SIT_PIXHDR_VISUAL)
+		sit_die(EX_DATAERR, "%s is a share, not a sit-visual image (use sit-unshare)",
+			what);
+}
+
+static void
+decode(const struct opts *o)
+{
+	unsigned char hdr[SIT_PIXHDR_LEN], sum[SIT_PIXHDR_SUM_LEN], got[SIT_PIXHDR_SUM_LEN];
+	sit_pixhdr_sum st;
+	sit_pix_reader r;
+	sit_pixhdr h;
+	sit_out out;
+	sit_err e = { 0 };
+	unsigned char buf[BLOCK];
+	uint64_t left;
+	int fd;
+
+	if ((fd = sit_io_open_in(o->in, &e)) < 0)
+		sit_die_err(&e);
+	if (sit_pix_reader_open(&r, fd, in_name(o), &e) != 0)
+		sit_die(e.code, "%s is not a sit-visual image: %s", in_name(o), e.msg);
+	read_header(&r, in_name(o), hdr, &h);
+	if (sit_out_open(&out, o->out, o->force, 0666, &e) != 0)
+		sit_die_err(&e);
+	sit_pixhdr_sum_init(&st, hdr);
+	for (left = h.length; left > 0;) {
+		size_t n = left < BLOCK ? (size_t)left : BLOCK;
+
+		if (sit_pix_reader_get(&r, buf, n, in_name(o), &e) != 0 ||
+		    sit_out_write(&out, buf, n, &e) != 0)
+			sit_die_err(&e);
+		sit_pixhdr_sum_update(&st, buf, n);
+		left -= n;
+	}
+	sit_pixhdr_sum_final(&st, sum);
+	if (sit_pix_reader_get(&r, got, sizeof got, in_name(o), &e) != 0)
+		sit_die_err(&e);
+	if (sodium_memcmp(sum, got, sizeof sum) != 0)
+		sit_die(EX_DATAERR, "image %s", sit_pixhdr_status_text(SIT_PIXHDR_ALTERED));
+	if (sit_pix_reader_drain(&r, in_name(o), &e) != 0 || sit_out_commit(&out, &e) != 0)
+		sit_die_err(&e);
+	sit_pix_reader_close(&r);
+	sit_io_close_in(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+
+	sit_cli_init("sit-visual");
+	parse(argc, argv, &o);
+	if (sodium_init() < 0)
+		sit_die(EX_OSERR, "libsodium cannot be initialised");
+	if (o.mode == 'e')
+		encode(&o);
+	else
+		decode(&o);
+	return 0;
+}

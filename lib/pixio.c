@@ -1,0 +1,430 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "io.h"
+#include "pixio.h"
+
+/* ---- writing ---------------------------------------------------------- */
+
+int
+sit_pix_writer_begin(sit_pix_writer *w, const sit_img_sink *sink, int png,
+	uint32_t width, uint32_t height, unsigned channels, unsigned depth,
+	sit_err *e)
+{
+	sit_img shape = { width, height, channels, depth, NULL };
+	int rc;
+
+	memset(w, 0, sizeof *w);
+	w->png = png;
+	w->width = width;
+	w->height = height;
+	w->channels = channels;
+	w->depth = depth;
+	w->row_bytes = sit_img_row_bytes(&shape);
+	if (w->row_bytes == 0 || height == 0)
+		return sit_err_set(e, EX_SOFTWARE, "bad image shape %ux%u", width, height);
+	w->row = malloc(w->row_bytes);
+	w->wide = depth == 16 ? malloc(w->row_bytes) : NULL;
+	if (w->row == NULL || (depth == 16 && w->wide == NULL)) {
+		sit_pix_writer_abort(w);
+		return sit_err_set(e, EX_OSERR, "out of memory");
+	}
+	if (png)
+		rc = sit_img_png_begin(&w->pngw, sink, width, height, channels, depth,
+			SIT_IMG_PNG_FAST, e);
+	else
+		rc = sit_img_pam_begin(&w->pamw, sink, width, height, channels, depth, e);
+	if (rc != 0) {
+		free(w->row);
+		free(w->wide);
+		memset(w, 0, sizeof *w);
+	}
+	return rc;
+}
+
+/* Hand the full row to the encoder, in the sit_img layout it expects. */
+static int
+flush_row(sit_pix_writer *w, sit_err *e)
+{
+	const void *row = w->row;
+
+	if (w->depth == 16) {
+		for (size_t i = 0; i < w->row_bytes / 2; i++)
+			w->wide[i] = (uint16_t)(w->row[2 * i] << 8 | w->row[2 * i + 1]);
+		row = w->wide;
+	}
+	w->fill = 0;
+	w->rows++;
+	return w->png ? sit_img_png_row(&w->pngw, row, e) : sit_img_pam_row(&w->pamw, row, e);
+}
+
+int
+sit_pix_writer_put(sit_pix_writer *w, const void *buf, size_t len, sit_err *e)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		size_t n = w->row_bytes - w->fill;
+
+		if (w->rows >= w->height)
+			return sit_err_set(e, EX_SOFTWARE, "more bytes than the image holds");
+		if (n > len)
+			n = len;
+		memcpy(w->row + w->fill, p, n);
+		w->fill += n;
+		p += n;
+		len -= n;
+		if (w->fill == w->row_bytes && flush_row(w, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+sit_pix_writer_end(sit_pix_writer *w, sit_err *e)
+{
+	int rc;
+
+	while (w->rows < w->height) {
+		memset(w->row + w->fill, 0, w->row_bytes - w->fill);
+		w->fill = w->row_bytes;
+		if (flush_row(w, e) != 0) {
+			sit_pix_writer_abort(w);
+			return -1;
+		}
+	}
+	rc = w->png ? sit_img_png_end(&w->pngw, e) : sit_img_pam_end(&w->pamw, e);
+	free(w->row);
+	free(w->wide);
+	memset(w, 0, sizeof *w);
+	return rc;
+}
+
+void
+sit_pix_writer_abort(sit_pix_writer *w)
+{
+	if (w->row != NULL) {
+		if (w->png)
+			sit_img_png_abort(&w->pngw);
+		else
+			sit_img_pam_abort(&w->pamw);
+	}
+	free(w->row);
+	free(w->wide);
+	memset(w, 0, sizeof *w);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+int
+sit_pix_read_rest(int fd, unsigned char **buf, size_t *len, size_t cap, size_t max,
+	const char *what, sit_err *e)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (*len == cap) {
+			unsigned char *nb;
+			if (cap >= max + 1)
+				return sit_err_set(e, EX_DATAERR,
+					"%s is larger than the limit of %zu bytes", what, max);
+			/* One byte past MAX tells "exactly MAX" from "more". */
+			cap = cap == 0 ? SIT_PIX_HEAD_LEN : cap > (max + 1) / 2 ? max + 1 : cap * 2;
+			nb = realloc(*buf, cap);
+			if (nb == NULL)
+				return sit_err_set(e, EX_OSERR, "out of memory reading %s", what);
+			*buf = nb;
+		}
+		n = read(fd, *buf + *len, cap - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sit_err_sys(e, EX_IOERR, "cannot read %s", what);
+		if (n == 0)
+			return 0;
+		*len += (size_t)n;
+		if (*len > max)
+			return sit_err_set(e, EX_DATAERR,
+				"%s is larger than the limit of %zu bytes", what, max);
+	}
+}
+
+/* A PAM or PNM whose raster is already our byte stream: stream it. */
+static int
+open_streamed(sit_pix_reader *r, const sit_img_pam_header *ph)
+{
+	r->width = ph->width;
+	r->height = ph->height;
+	r->channels = ph->channels;
+	r->depth = ph->depth;
+	r->size = ph->raster_len;
+	r->head_pos = ph->header_len;
+	return 0;
+}
+
+static int
+open_decoded(sit_pix_reader *r, const char *what, sit_err *e)
+{
+	sit_img_header h;
+	size_t len = r->head_len;
+	int rc;
+
+	if (sit_pix_read_rest(r->fd, &r->head, &len, SIT_PIX_HEAD_LEN, SIT_PIX_FILE_MAX,
+		what, e) != 0)
+		return -1;
+	rc = sit_img_decode(r->head, len, NULL, &r->img, &h, e);
+	free(r->head);
+	r->head = NULL;
+	r->head_len = 0;
+	if (rc != 0)
+		return -1;
+	r->width = r->img.width;
+	r->height = r->img.height;
+	r->channels = r->img.channels;
+	r->depth = r->img.depth;
+	r->size = sit_img_size(&r->img);
+	return 0;
+}
+
+int
+sit_pix_read_head(int fd, unsigned char **head, size_t *len, const char *what,
+	sit_err *e)
+{
+	ssize_t n;
+
+	*head = malloc(SIT_PIX_HEAD_LEN);
+	if (*head == NULL)
+		return sit_err_set(e, EX_OSERR, "out of memory");
+	n = sit_io_read(fd, *head, SIT_PIX_HEAD_LEN);
+	if (n < 0) {
+		free(*head);
+		*head = NULL;
+		return sit_err_sys(e, EX_IOERR, "cannot read %s", what);
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+int
+sit_pix_reader_open(sit_pix_reader *r, int fd, const char *what, sit_err *e)
+{
+	unsigned char *head;
+	size_t len;
+
+	if (sit_pix_read_head(fd, &head, &len, what, e) != 0)
+		return -1;
+	return sit_pix_reader_open_head(r, fd, head, len, what, e);
+}
+
+int
+sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
+	size_t head_len, const char *what, sit_err *e)
+{
+	sit_img_pam_header ph;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	r->fd = fd;
+	r->head = head;
+	r->head_len = head_len;
+	r->format = sit_img_sniff(r->head, r->head_len);
+	if (r->format == SIT_IMG_UNKNOWN) {
+		rc = sit_err_set(e, EX_DATAERR, "%s is not an image", what);
+		goto fail;
+	}
+	if (r->format == SIT_IMG_PAM || r->format == SIT_IMG_PNM) {
+		rc = sit_img_pam_parse_header(r->head, r->head_len, NULL, &ph, e);
+		if (rc == 0)
+			rc = sit_err_set(e, EX_DATAERR, "truncated or oversized %s header in %s",
+				sit_img_format_name(r->format), what);
+		if (rc < 0)
+			goto fail;
+		if (ph.maxval == 255 || ph.maxval == 65535)
+			return open_streamed(r, &ph);
+	}
+	rc = open_decoded(r, what, e);
+	if (rc == 0)
+		return 0;
+fail:
+	sit_pix_reader_close(r);
+	return rc;
+}
+
+/* In memory: sample bytes from POS, 16-bit samples turned big-endian. */
+static void
+copy_decoded(sit_pix_reader *r, unsigned char *out, size_t len)
+{
+	if (r->depth == 8) {
+		memcpy(out, (const unsigned char *)r->img.pixels + r->pos, len);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		uint64_t b = r->pos + i;
+		uint16_t v = ((const uint16_t *)r->img.pixels)[b / 2];
+		out[i] = (unsigned char)(b % 2 == 0 ? v >> 8 : v);
+	}
+}
+
+int
+sit_pix_reader_get(sit_pix_reader *r, void *buf, size_t len, const char *what,
+	sit_err *e)
+{
+	unsigned char *out = buf;
+
+	if (len > r->size - r->pos)
+		return sit_err_set(e, EX_DATAERR, "%s ends too early", what);
+	if (r->img.pixels != NULL) {
+		copy_decoded(r, out, len);
+	} else {
+		size_t from_head = r->head_len - r->head_pos;
+		ssize_t n;
+
+		if (from_head > len)
+			from_head = len;
+		memcpy(out, r->head + r->head_pos, from_head);
+		r->head_pos += from_head;
+		n = sit_io_read(r->fd, out + from_head, len - from_head);
+		if (n < 0)
+			return sit_err_sys(e, EX_IOERR, "cannot read %s", what);
+		if ((size_t)n < len - from_head)
+			return sit_err_set(e, EX_DATAERR, "%s is truncated", what);
+	}
+	r->pos += len;
+	return 0;
+}
+
+int
+sit_pix_reader_drain(sit_pix_reader *r, const char *what, sit_err *e)
+{
+	unsigned char buf[64 * 1024];
+
+	if (r->img.pixels != NULL) {
+		r->pos = r->size;
+		return 0;
+	}
+	while (r->pos < r->size) {
+		uint64_t left = r->size - r->pos;
+		if (sit_pix_reader_get(r, buf, left < sizeof buf ? (size_t)left : sizeof buf,
+			what, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+sit_pix_reader_close(sit_pix_reader *r)
+{
+	free(r->head);
+	sit_img_free(&r->img);
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
+}
+
+int
+sit_pix_format_lossy(sit_img_format format)
+{
+	return format == SIT_IMG_JPEG;
+}
+
+int
+sit_pix_path_is_png(const char *path)
+{
+	size_t n = path != NULL ? strlen(path) : 0;
+
+	return n >= 4 && strcasecmp(path + n - 4, ".png") == 0;
+}
+
+/* ---- byte streams of known length ------------------------------------- */
+
+int
+sit_pix_src_open(sit_pix_src *s, int fd, unsigned char *head, size_t head_len,
+	size_t max, const char *what, sit_err *e)
+{
+	struct stat st;
+	off_t at;
+
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
+	s->buf = head;
+	s->buf_len = head_len;
+	at = lseek(fd, 0, SEEK_CUR);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && at >= 0 && st.st_size >= at) {
+		/* A regular file says how long it is: stream it. */
+		s->length = head_len + (uint64_t)(st.st_size - at);
+		s->streamed = 1;
+		if (s->length > max) {
+			sit_pix_src_close(s);
+			return sit_err_set(e, EX_DATAERR,
+				"%s is larger than the limit of %zu bytes", what, max);
+		}
+		return 0;
+	}
+	/* A pipe has to be read to the end to know its length. */
+	/* HEAD, when given, came from sit_pix_read_head(): SIT_PIX_HEAD_LEN. */
+	if (sit_pix_read_rest(fd, &s->buf, &s->buf_len, head != NULL ? SIT_PIX_HEAD_LEN : 0,
+		max, what, e) != 0) {
+		sit_pix_src_close(s);
+		return -1;
+	}
+	s->length = s->buf_len;
+	return 0;
+}
+
+int
+sit_pix_src_get(sit_pix_src *s, void *buf, size_t len, const char *what, sit_err *e)
+{
+	unsigned char *out = buf;
+	size_t from_buf = s->buf_len - s->buf_pos;
+	ssize_t n;
+
+	if (len > s->length - s->pos)
+		return sit_err_set(e, EX_SOFTWARE, "read past the end of %s", what);
+	if (from_buf > len)
+		from_buf = len;
+	if (from_buf > 0) { /* BUF is NULL for a file streamed from its start */
+		memcpy(out, s->buf + s->buf_pos, from_buf);
+		s->buf_pos += from_buf;
+	}
+	s->pos += len;
+	if (from_buf == len)
+		return 0;
+	n = sit_io_read(s->fd, out + from_buf, len - from_buf);
+	if (n < 0)
+		return sit_err_sys(e, EX_IOERR, "cannot read %s", what);
+	if ((size_t)n < len - from_buf)
+		return sit_err_set(e, EX_IOERR, "%s shrank while being read", what);
+	return 0;
+}
+
+int
+sit_pix_src_end(sit_pix_src *s, const char *what, sit_err *e)
+{
+	unsigned char extra;
+	ssize_t n;
+
+	if (!s->streamed)
+		return 0;
+	n = sit_io_read(s->fd, &extra, 1);
+	if (n < 0)
+		return sit_err_sys(e, EX_IOERR, "cannot read %s", what);
+	if (n > 0)
+		return sit_err_set(e, EX_IOERR, "%s grew while being read", what);
+	return 0;
+}
+
+void
+sit_pix_src_close(sit_pix_src *s)
+{
+	if (s->buf != NULL) {
+		/* The input may be a secret: do not leave it in freed memory. */
+		sodium_memzero(s->buf, s->buf_len);
+		free(s->buf);
+	}
+	memset(s, 0, sizeof *s);
+}

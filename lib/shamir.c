@@ -1,0 +1,117 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "shamir.h"
+
+int
+sit_shamir_split_init(sit_shamir_split *s, unsigned k, unsigned n, sit_err *e)
+{
+	memset(s, 0, sizeof *s);
+	if (k < 2 || n < k || n > SIT_SHAMIR_MAX_N)
+		return sit_err_set(e, EX_USAGE, "need 2 <= K <= N <= %d (K=%u, N=%u)",
+			SIT_SHAMIR_MAX_N, k, n);
+	if (sodium_init() < 0)
+		return sit_err_set(e, EX_OSERR, "libsodium cannot be initialised");
+	s->coef = malloc((size_t)(k - 1) * SIT_SHAMIR_BLOCK);
+	if (s->coef == NULL)
+		return sit_err_set(e, EX_OSERR, "out of memory");
+	s->k = k;
+	s->n = n;
+	for (unsigned i = 0; i < n; i++)
+		sit_gf256_mulc_init(&s->x[i], (uint8_t)(i + 1));
+	randombytes_buf(s->key, sizeof s->key);
+	return 0;
+}
+
+/* Fill coefficient row r (at coef + r * SIT_SHAMIR_BLOCK) with LEN bytes of
+ * keystream.  Every row of every block has its own nonce (block counter in
+ * bytes 0..6, row in byte 7) under the same key, so no keystream byte is
+ * ever used twice. */
+static void
+draw_coefficients(sit_shamir_split *s, size_t len)
+{
+	unsigned char nonce[crypto_stream_chacha20_NONCEBYTES] = { 0 };
+
+	for (size_t i = 0; i < 7; i++)
+		nonce[i] = (unsigned char)(s->nonce >> (8 * i));
+	s->nonce++; /* 2^56 blocks of 64 KiB are never reached */
+	for (size_t r = 0; r + 1 < s->k; r++) {
+		nonce[7] = (unsigned char)r;
+		crypto_stream_chacha20(s->coef + r * SIT_SHAMIR_BLOCK, len, nonce, s->key);
+	}
+}
+
+void
+sit_shamir_split_block(sit_shamir_split *s, const uint8_t *secret, size_t len,
+	uint8_t *const *out)
+{
+	size_t top = s->k - 2; /* row of a(k-1), the highest coefficient */
+
+	if (len == 0)
+		return;
+	draw_coefficients(s, len);
+	for (unsigned i = 0; i < s->n; i++) {
+		const sit_gf256_mulc *x = &s->x[i];
+		uint8_t *acc = out[i];
+		const uint8_t *hi = s->coef + top * SIT_SHAMIR_BLOCK;
+
+		/* Horner: acc = ((a(k-1) x + a(k-2)) x + ... + a1) x + s. */
+		if (top == 0) {
+			sit_gf256_muladd(x, acc, hi, secret, len);
+			continue;
+		}
+		sit_gf256_muladd(x, acc, hi, hi - SIT_SHAMIR_BLOCK, len);
+		for (size_t r = top - 1; r > 0; r--)
+			sit_gf256_muladd(x, acc, acc, s->coef + (r - 1) * SIT_SHAMIR_BLOCK, len);
+		sit_gf256_muladd(x, acc, acc, secret, len);
+	}
+}
+
+void
+sit_shamir_split_free(sit_shamir_split *s)
+{
+	if (s->coef != NULL) {
+		sodium_memzero(s->coef, (size_t)(s->k - 1) * SIT_SHAMIR_BLOCK);
+		free(s->coef);
+	}
+	sodium_memzero(s->key, sizeof s->key);
+	s->coef = NULL;
+}
+
+int
+sit_shamir_join_init(sit_shamir_join *j, const uint8_t *xs, unsigned k, sit_err *e)
+{
+	memset(j, 0, sizeof *j);
+	if (k < 1 || k > SIT_SHAMIR_MAX_N)
+		return sit_err_set(e, EX_DATAERR, "bad number of shares: %u", k);
+	j->k = k;
+	for (unsigned i = 0; i < k; i++) {
+		/* L_i(0) = prod over j != i of x_j / (x_j - x_i); minus is xor. */
+		uint8_t num = 1, den = 1;
+
+		if (xs[i] == 0)
+			return sit_err_set(e, EX_DATAERR, "share index 0 is not valid");
+		for (unsigned m = 0; m < k; m++) {
+			if (m == i)
+				continue;
+			if (xs[m] == xs[i])
+				return sit_err_set(e, EX_DATAERR, "share %u given twice", xs[i]);
+			num = sit_gf256_mul(num, xs[m]);
+			den = sit_gf256_mul(den, xs[m] ^ xs[i]);
+		}
+		sit_gf256_mulc_init(&j->lagrange[i], sit_gf256_mul(num, sit_gf256_inv(den)));
+	}
+	return 0;
+}
+
+void
+sit_shamir_join_block(const sit_shamir_join *j, const uint8_t *const *in,
+	size_t len, uint8_t *out)
+{
+	/* out = sum of L_i(0) * y_i, accumulated in place. */
+	memset(out, 0, len);
+	for (unsigned i = 0; i < j->k; i++)
+		sit_gf256_muladd(&j->lagrange[i], out, in[i], out, len);
+}

@@ -1,0 +1,57 @@
+/* shamir.h - Shamir's secret sharing over GF(2^8), byte by byte.
+ *
+ * Share x (1..n) of secret byte s is f(x) = s + a1 x + ... + a(k-1) x^(k-1)
+ * with fresh uniformly random a1..a(k-1) for every byte position, so any
+ * k-1 shares are independent of s and any k rebuild it by Lagrange
+ * interpolation at 0.  The coefficients come from a ChaCha20 keystream whose
+ * key is drawn from libsodium's randombytes_buf() (the kernel generator) when
+ * splitting starts: getrandom() alone runs at about 100 MB/s here, ChaCha20
+ * at about 2 GB/s.  Work goes in blocks of at most SIT_SHAMIR_BLOCK bytes so
+ * that the coefficients stay in cache.
+ */
+#ifndef SIT_SHAMIR_H
+#define SIT_SHAMIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "gf256.h"
+
+#define SIT_SHAMIR_MAX_N 255
+#define SIT_SHAMIR_BLOCK (64 * 1024)
+
+typedef struct sit_shamir_split {
+	unsigned k, n;
+	sit_gf256_mulc x[SIT_SHAMIR_MAX_N]; /* share i has x = i + 1 */
+	unsigned char key[32];              /* ChaCha20 key: secret */
+	uint64_t nonce;                     /* one keystream per block */
+	uint8_t *coef;                      /* (k-1) * SIT_SHAMIR_BLOCK bytes */
+} sit_shamir_split;
+
+/* 2 <= K <= N <= 255.  Calls sodium_init().  EX_USAGE for bad K/N,
+ * EX_OSERR when out of memory or without a random generator. */
+int sit_shamir_split_init(sit_shamir_split *s, unsigned k, unsigned n, sit_err *e);
+
+/* Split LEN <= SIT_SHAMIR_BLOCK bytes of SECRET into OUT[0..n-1], LEN bytes
+ * each (share i is OUT[i], with x = i + 1). */
+void sit_shamir_split_block(sit_shamir_split *s, const uint8_t *secret, size_t len,
+	uint8_t *const *out);
+
+/* Wipe the key and coefficients and free them. */
+void sit_shamir_split_free(sit_shamir_split *s);
+
+typedef struct sit_shamir_join {
+	unsigned k;
+	sit_gf256_mulc lagrange[SIT_SHAMIR_MAX_N]; /* L_i(0) for each share */
+} sit_shamir_join;
+
+/* Prepare to rebuild from the K shares with x values XS[0..k-1] (distinct,
+ * nonzero): EX_DATAERR otherwise. */
+int sit_shamir_join_init(sit_shamir_join *j, const uint8_t *xs, unsigned k, sit_err *e);
+
+/* OUT[0..len) = the secret from IN[i][0..len) of the k shares. */
+void sit_shamir_join_block(const sit_shamir_join *j, const uint8_t *const *in,
+	size_t len, uint8_t *out);
+
+#endif

@@ -1,0 +1,34 @@
+/* stb.c - the stb_image, stb_image_write and stb_image_resize implementations.
+ *
+ * Kept apart so that their warnings can be silenced here, and only here,
+ * while the project builds with -Werror.  Only the decoders sit reads are
+ * compiled in: every other stb_image decoder (PSD, HDR, PIC, and its PNM,
+ * replaced by our stricter pam.c) is attack surface we do not need.
+ * STBI_MAX_DIMENSIONS makes stb refuse absurd headers itself, as a second
+ * line behind sit_img_check_limits().
+ */
+#include "img.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_ONLY_TGA
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MAX_DIMENSIONS SIT_IMG_DIM_CEILING
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb_image.h>
+
+#define STBI_WRITE_NO_STDIO
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb_image_write.h>
+
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#include <stb_image_resize.h>
+
+#pragma GCC diagnostic pop

@@ -1,0 +1,184 @@
+#!/bin/bash
+# sit-share / sit-unshare: every K-subset rebuilds, K-1 do not, each refusal
+# has its own message and exit 65, shares survive lossless conversions, and a
+# share of zeros looks uniformly random.
+. "$(dirname "$0")/lib.sh"
+
+cd "$T" || exit 70
+head -c 1048576 /dev/urandom >rand
+
+# Round trips of byte streams at many sizes, 2 of 2, PAM to named files.
+bad=""
+for n in 0 1 2 3 4 5 15 16 17 100 143 144 145 1000 4097 65535 65536 65537 200000; do
+	head -c "$n" rand >in
+	sit-share --pam a b <in 2>err && sit-unshare a b >out 2>>err && cmp -s in out ||
+		bad="$bad $n"
+	rm -f a b
+done
+if [ -z "$bad" ]; then pass "2-of-2 round trips at many sizes"; else fail "round trips" "at:$bad $(head -c 200 err)"; fi
+
+bad=""
+for n in 0 1 100 70000; do
+	head -c "$n" rand | sit-share --pam a b && sit-unshare a b | cmp -s - <(head -c "$n" rand) ||
+		bad="$bad $n"
+	rm -f a b
+done
+if [ -z "$bad" ]; then pass "round trips from a pipe"; else fail "pipe round trips" "at:$bad"; fi
+
+# Every K-subset of N shares rebuilds, every (K-1)-subset is refused.
+head -c 70001 rand >in
+subsets() { # print the subsets of size $2 of 1..$1, one per line
+	local n=$1 k=$2 m
+	for ((m = 0; m < (1 << n); m++)); do
+		local c=0 s="" i
+		for ((i = 0; i < n; i++)); do
+			if (( (m >> i) & 1 )); then c=$((c + 1)); s="$s $((i + 1))"; fi
+		done
+		[ $c = "$k" ] && echo "$s"
+	done
+}
+for n in 2 3 4 5; do
+	for ((k = 2; k <= n; k++)); do
+		rm -f s.*
+		sit-share -k $k -n $n --pam -o s <in
+		good=0 bad="" short=""
+		while read -r set; do
+			files=$(for i in $set; do printf 's.%s.pam ' "$i"; done)
+			# shellcheck disable=SC2086 # a list of file names
+			if sit-unshare $files 2>err | cmp -s - in; then good=$((good + 1)); else bad="$bad [$set]"; fi
+		done < <(subsets $n $k)
+		while read -r set; do
+			files=$(for i in $set; do printf 's.%s.pam ' "$i"; done)
+			# shellcheck disable=SC2086
+			sit-unshare $files >/dev/null 2>err
+			rc=$?
+			[ $rc = 65 ] && grep -q "fewer than K shares: $((k - 1)) given, $k needed" err ||
+				short="$short [$set]"
+		done < <(subsets $n $((k - 1)))
+		if [ -z "$bad$short" ]; then pass "$k of $n: all $good subsets rebuild, K-1 refused"
+		else fail "$k of $n" "failed:$bad refused wrongly:$short"; fi
+	done
+done
+
+# 1 MiB, 3 of 5, PNG shares, named by prefix.
+head -c 1048576 rand >in
+expect "3 of 5 with -o PREFIX" 0 sit-share -k 3 -n 5 -o p <in
+check "PREFIX.1.png ... PREFIX.5.png" test -s p.1.png -a -s p.5.png
+expect "rebuild 1 MiB from shares 2 4 5" 0 sit-unshare p.2.png p.4.png p.5.png
+same "1 MiB rebuilt" "$T/out" in
+expect "extra shares are fine" 0 sit-unshare p.5.png p.1.png p.2.png p.3.png
+same "rebuilt with 4 of 5" "$T/out" in
+
+# Refusals: each one line, exit 65, nothing written.
+head -c 5000 rand >in
+sit-share a.png b.png <in
+sit-share c.png d.png <in
+expect "different sets" 65 sit-unshare -o o1 a.png d.png
+errmatch "different sets message" '^sit-unshare: shares from different sets: a.png and d.png$'
+absent "nothing written (different sets)" o1
+expect "same share twice" 65 sit-unshare -o o2 a.png a.png
+errmatch "same share message" '^sit-unshare: the same share twice: a.png and a.png are both share 1 of 2$'
+cp b.png b2.png
+expect "same share under two names" 65 sit-unshare b.png b2.png
+errmatch "same share, two names" 'the same share twice: b.png and b2.png'
+expect "fewer than K" 65 sit-unshare -o o3 a.png
+errmatch "fewer than K message" '^sit-unshare: fewer than K shares: 1 given, 2 needed$'
+absent "nothing written (fewer than K)" o3
+expect "not a share" 65 sit-unshare in a.png
+errmatch "not a share message" '^sit-unshare: in is not a share'
+expect "a foreign PNG" 65 sit-unshare a.png "$SHARED/corpus/pngsuite/basn2c08.png"
+errmatch "foreign PNG message" 'basn2c08.png is not a share$'
+sit-visual -e -o v.png in
+expect "a sit-visual image is not a share" 65 sit-unshare a.png v.png
+errmatch "sit-visual image message" 'v.png is not a share \(a sit-visual image'
+sit-share --pam e.pam f.pam <in
+cp f.pam g.pam
+printf '\x55' | dd of=g.pam bs=1 seek=3000 conv=notrunc 2>/dev/null
+expect "flipped byte" 65 sit-unshare -o o4 e.pam g.pam
+errmatch "flipped byte names the share" '^sit-unshare: share g.pam was altered \(lossy conversion\?\): checksum mismatch$'
+absent "nothing written (flipped byte)" o4
+cp b.png h.png
+printf '\x55' | dd of=h.png bs=1 seek=3000 conv=notrunc 2>/dev/null
+expect "flipped byte in a PNG" 65 sit-unshare a.png h.png
+errmatch "flipped PNG byte names the share" 'h.png'
+convert b.png -quality 95 b.jpg
+expect "JPEG share" 65 sit-unshare -o o5 a.png b.jpg
+errmatch "JPEG share message" '^sit-unshare: share b.jpg was altered \(lossy conversion to JPEG\): checksum mismatch$'
+absent "nothing written (JPEG)" o5
+convert b.jpg png:bj.png
+expect "JPEG share back to PNG" 65 sit-unshare a.png bj.png
+errmatch "JPEG->PNG share message" '^sit-unshare: share bj.png (was altered|is not a share)'
+
+# Lossless conversions keep shares usable.
+convert b.png bmp:b.bmp
+pngtopam a.png >a.ppm
+expect "BMP and PPM shares (ImageMagick, netpbm)" 0 sit-unshare a.ppm b.bmp
+same "rebuilt from converted shares" "$T/out" in
+pngtopam a.png | pamtopnm >a1.ppm
+pamtopnm e.pam >e1.ppm
+stream -map rgb -storage-type char a.png - >/dev/null 2>&1
+expect "fast PNG share read by pngtopam" 0 pngtopam a.png
+
+# An image input: shares keep its width; height grows by the header rows.
+sit-visual -e --png in >v.png
+sit-share -o vs <v.png
+pngtopam v.png | head -2 | tail -1 >dim.v
+pngtopam vs.1.png | head -2 | tail -1 >dim.s
+w=$(cut -d' ' -f1 dim.v) h=$(cut -d' ' -f2 dim.v)
+check "share of an image keeps the width, one header row" grep -q "^$w $((h + 1))$" dim.s
+sit-unshare vs.1.png vs.2.png | sit-visual -d >out
+same "sit-unshare | sit-visual -d" out in
+sit-unshare -o r.png vs.2.png vs.1.png
+pngtopam r.png | pamtopnm >r.ppm
+pngtopam v.png | pamtopnm >v.ppm
+same "rebuilt image as PNG has the same pixels" r.ppm v.ppm
+png16=$SHARED/corpus/pngsuite/basn2c16.png
+sit-share -k 2 -n 3 -o x <"$png16"
+expect "16-bit image rebuilt" 0 sit-unshare -o x.png x.3.png x.1.png
+pngtopam "$png16" >x0.pam
+pngtopam x.png >x1.pam
+same "16-bit pixels identical" x0.pam x1.pam
+sit-share --bytes -o y <"$png16"
+sit-unshare y.1.png y.2.png >y.png
+same "--bytes keeps the PNG file's exact bytes" y.png "$png16"
+
+# Outputs may be fifos and process substitutions.
+mkfifo f1 f2
+head -c 300000 rand >in
+sit-share f1 f2 <in &
+expect "fifos in and out" 0 sit-unshare f1 f2
+wait
+same "rebuilt through fifos" "$T/out" in
+sit-share --png >(cat >q1) >(cat >q2) <in
+sleep 0.3
+expect "process substitutions" 0 sit-unshare <(cat q1) <(cat q2)
+same "rebuilt through process substitutions" "$T/out" in
+
+# Shares of 1 MiB of zeros: byte frequencies uniform.  Chi-square with 255
+# degrees of freedom: mean 255, sd 22.6; P(chi2 > 415) is about 1e-9
+# (Wilson-Hilferty, z = 6.0), so a false failure is practically impossible.
+head -c 1048576 /dev/zero >zero
+sit-share --pam z1.pam z2.pam <zero
+for z in z1 z2; do
+	# The PAM header is 67 bytes, then our 80-byte header, then the payload.
+	chi=$(tail -c +$((67 + 80 + 1)) $z.pam | head -c 1048576 | od -An -v -tu1 -w65536 |
+		tr -s ' ' '\n' | awk 'NF { c[$1]++; n++ }
+		END { e = n / 256; for (i = 0; i < 256; i++) x += (c[i] - e) ^ 2 / e; printf "%d", x }')
+	if [ "$chi" -lt 415 ]; then pass "share $z of zeros looks uniform (chi2 $chi)"
+	else fail "uniformity of $z" "chi2 $chi >= 415"; fi
+done
+
+# Command line and outputs.
+expect "K > N" 64 sit-share -k 3 -n 2 -o k <in
+expect "N > 255" 64 sit-share -n 256 -o k <in
+expect "-n and a different number of names" 64 sit-share -n 3 a1 a2 <in
+expect "no outputs" 64 sit-share <in
+expect "no shares" 64 sit-unshare
+sit-share -o m <in
+expect "existing output refused" 73 sit-share m.1.png m2.png <in
+absent "no partial share left" m2.png
+expect "missing input" 66 sit-share -i nosuch n1 n2
+absent "nothing written for a missing input" n1 n2
+notemp "no temporary files left" "$T"
+expect "--help" 0 sit-share --help
+expect "--version" 0 sit-unshare --version
