@@ -79,18 +79,18 @@ refused "two passphrase stanzas, with a key file" twopass-key 'several passphras
 # Argon2id cost: at most 16 passes and 1 GiB unless raised; at least 1 and 8 KiB.
 { fixed 1; pass_stanza 17 1024; mac; } >ops17
 refused "17 Argon2id passes" ops17 \
-	'^sit-aes: passphrase cost in the header \(17 passes, 1 MiB\) is above the limit \(16 passes, 1024 MiB\); see --max-pass-mem$' -p pass
+	'^sit-aes: passphrase cost in the header \(17 passes, 1024 KiB\) is above the limit \(16 passes, 1048576 KiB\); see --max-pass-ops and --max-pass-mem$' -p pass
 { fixed 1; pass_stanza 4294967295 8; mac; } >opsmax
 refused "2^32-1 Argon2id passes" opsmax 'above the limit' -p pass
 { fixed 1; pass_stanza 1 2097152; mac; } >mem2g
 refused "2 GiB of Argon2id memory" mem2g \
-	'^sit-aes: passphrase cost in the header \(1 passes, 2048 MiB\) is above the limit \(16 passes, 1024 MiB\); see --max-pass-mem$' -p pass
+	'^sit-aes: passphrase cost in the header \(1 passes, 2097152 KiB\) is above the limit \(16 passes, 1048576 KiB\); see --max-pass-ops and --max-pass-mem$' -p pass
 { fixed 1; pass_stanza 1 4294967295; mac; } >memmax
 refused "4 TiB of Argon2id memory" memmax 'above the limit' -p pass
 { fixed 1; pass_stanza 1 1025; mac; } >mem1025k
-refused "1025 KiB above --max-pass-mem 1" mem1025k 'above the limit \(16 passes, 1 MiB\)' -p pass --max-pass-mem 1
+refused "1025 KiB above --max-pass-mem 1" mem1025k 'above the limit \(16 passes, 1024 KiB\)' -p pass --max-pass-mem 1
 { fixed 1; pass_stanza 3 8; mac; } >ops3
-refused "3 passes above --max-pass-ops 2" ops3 'above the limit \(2 passes, 1024 MiB\)' -p pass --max-pass-ops 2
+refused "3 passes above --max-pass-ops 2" ops3 'above the limit \(2 passes, 1048576 KiB\)' -p pass --max-pass-ops 2
 { fixed 1; pass_stanza 0 8; mac; } >ops0
 refused "0 Argon2id passes" ops0 '^sit-aes: malformed header: passphrase cost too low$' -p pass
 { fixed 1; pass_stanza 1 7; mac; } >mem7k
