@@ -3,6 +3,8 @@
 #   make                 build every program into bin/
 #   make check           install what is missing, build, run every test
 #   make check-asan      the same tests against an ASan+UBSan build
+#   make check-valgrind  the sit-aes tests with sit-aes under valgrind
+#   make fuzz            libFuzzer harnesses (fuzz/*.c); scripts/fuzz-ci runs them
 #   make demo            the whole job on a generated image, end to end
 #   make bench           throughput beside the reference tools
 #   make install PREFIX=/usr/local DESTDIR=
@@ -19,6 +21,7 @@ CC        ?= cc
 # Lazily expanded: `make check` installs libsodium-dev before anything asks.
 SODIUM_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsodium)
 SODIUM_LIBS   = $(shell $(PKG_CONFIG) --libs libsodium)
+SECCOMP_LIBS  = $(shell $(PKG_CONFIG) --libs libseccomp)
 
 CFLAGS    ?= -O2 -g
 STD        = -std=c11 -D_GNU_SOURCE
@@ -35,7 +38,7 @@ endif
 BIN        = $(if $(filter 1,$(SANITIZE)),$(O)/bin,bin)
 
 ALL_CFLAGS = $(STD) $(WARN) $(HARDEN) $(CFLAGS) -Ilib -I/usr/include/stb $(SODIUM_CFLAGS) -MMD -MP
-LIBS       = $(SODIUM_LIBS) -lm
+LIBS       = $(SODIUM_LIBS) $(SECCOMP_LIBS) -lm
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(O)/%.o)
@@ -43,8 +46,10 @@ CMD_SRC  = $(wildcard cmd/*.c)
 PROGS    = $(CMD_SRC:cmd/%.c=%)
 SCRIPTS  = $(filter-out scripts/install-deps scripts/bench%,$(wildcard scripts/sit*))
 MANS     = $(wildcard man/*.[157])
+# Test programs, built beside the objects and never installed.
+PROBES   = $(O)/tests/sandbox-probe
 
-all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:scripts/%=$(BIN)/%)
+all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:scripts/%=$(BIN)/%) $(PROBES)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,9 +68,38 @@ $(BIN)/%: $(O)/cmd/%.o $(O)/libsit.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $< $(O)/libsit.a $(LIBS)
 
+$(O)/tests/%: $(O)/tests/%.o $(O)/libsit.a
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $< $(O)/libsit.a $(LIBS)
+
 $(BIN)/%: scripts/%
 	@mkdir -p $(BIN)
 	cp $< $@ && chmod 755 $@
+
+# libFuzzer harnesses: every fuzz/NAME.c becomes fuzz/build/NAME, linked with
+# libsit built again by clang with the same sanitizers (scripts/fuzz-ci runs them).
+FUZZ_CC    = clang
+FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# clang, unlike gcc, flags vsnprintf(fmt, ap) in a printf-like wrapper (lib/cli.c).
+FUZZ_FLAGS = $(STD) $(WARN) -Wno-format-nonliteral $(FUZZ_SAN) -g -O1 -Ilib -I/usr/include/stb $(SODIUM_CFLAGS) -MMD -MP
+FUZZ_SRC   = $(wildcard fuzz/*.c)
+FUZZ_OBJ   = $(LIB_SRC:%.c=fuzz/build/%.o)
+
+fuzz: $(FUZZ_SRC:fuzz/%.c=fuzz/build/%)
+
+fuzz/build/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# The fuzzing copy of libsit allocates through fuzz/fuzz.h (why: see there).
+FUZZ_ALLOC = malloc free realloc sodium_malloc sodium_free
+
+fuzz/build/libsit.a: $(FUZZ_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+	objcopy $(foreach s,$(FUZZ_ALLOC),--redefine-sym $(s)=sit_fuzz_$(s)) $@
+
+fuzz/build/%: fuzz/%.c fuzz/build/libsit.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< fuzz/build/libsit.a $(LIBS)
 
 deps:
 	scripts/install-deps
@@ -79,6 +113,12 @@ check-asan:
 	scripts/install-deps
 	$(MAKE) SANITIZE=1 all
 	SIT_BIN=$(CURDIR)/build/asan/bin tests/run
+
+# The sit-aes tests with sit-aes under valgrind (what it covers: the script).
+check-valgrind:
+	scripts/install-deps
+	$(MAKE) all
+	scripts/check-valgrind
 
 demo:
 	scripts/install-deps
@@ -96,9 +136,9 @@ install: all
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 
 clean:
-	rm -rf build bin
+	rm -rf build bin fuzz/build
 
-.PHONY: all deps check check-asan demo bench install clean
-.SECONDARY: $(LIB_OBJ) $(CMD_SRC:%.c=$(O)/%.o)
+.PHONY: all deps check check-asan check-valgrind demo bench install clean fuzz
+.SECONDARY: $(LIB_OBJ) $(CMD_SRC:%.c=$(O)/%.o) $(PROBES:%=%.o)
 
--include $(wildcard $(O)/lib/*.d $(O)/cmd/*.d)
+-include $(wildcard $(O)/lib/*.d $(O)/cmd/*.d $(O)/tests/*.d fuzz/build/lib/*.d fuzz/build/*.d)

@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "out.h"
 #include "progress.h"
+#include "sandbox.h"
 #include "seal.h"
 #include "secret.h"
 
@@ -191,6 +192,14 @@ run_stream(const struct opts *o, sit_keyring *kr)
 			"ask the sender to resend", o->deadline);
 		sit_out_deadline(o->deadline, sit_cli_prog(), msg);
 	}
+	/* Everything is open and every key read: from here on only the
+	 * descriptors we hold (sandbox.h). */
+	if ((rc = sit_sandbox_enter(sit_sandbox_out_flags(&out), &e)) < 0) {
+		sit_out_abort(&out);
+		sit_die_err(&e);
+	}
+	if (o->verbose)
+		sit_warn("%s", sit_sandbox_describe(rc));
 	sit_progress_init(&p, o->progress ? 1 : 0, o->mode == ENCRYPT ? "sealed" : "opened", 0);
 	if (o->mode == ENCRYPT)
 		rc = sit_seal_encrypt(kr, in, &out, &p, &e);
