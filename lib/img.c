@@ -34,9 +34,13 @@ is_heif(const unsigned char *b, size_t len)
 static int
 is_tga(const unsigned char *b, size_t len)
 {
-	unsigned cmap = b[1], type = b[2], bits;
+	unsigned cmap, type, bits;
 
-	if (len < 18 || cmap > 1)
+	if (len < 18)
+		return 0;
+	cmap = b[1];
+	type = b[2];
+	if (cmap > 1)
 		return 0;
 	if (cmap == 1) {
 		if (type != 1 && type != 9)

@@ -62,6 +62,13 @@ sit_key_encode(const char *prefix, const unsigned char key[SIT_KEY_BYTES],
 	sodium_memzero(raw, sizeof raw);
 }
 
+static int
+is_base64url(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+		|| c == '-' || c == '_';
+}
+
 int
 sit_key_decode(const char *prefix, const char *text, size_t len,
 	unsigned char key[SIT_KEY_BYTES], const char *what, sit_err *e)
@@ -74,6 +81,13 @@ sit_key_decode(const char *prefix, const char *text, size_t len,
 	if (len < plen || memcmp(text, prefix, plen) != 0)
 		return sit_err_set(e, EX_DATAERR, "%s: not a %.*s key", what,
 			(int)(plen - 1), prefix);
+	/* libsodium 1.0.18 decodes bytes 0x80-0xff as '_': check the alphabet
+	 * ourselves, so that a key has exactly one spelling. */
+	for (size_t i = plen; i < len; i++)
+		if (!is_base64url(text[i]))
+			return sit_err_set(e, EX_DATAERR,
+				"%s: damaged %.*s key (mistyped or truncated?)", what,
+				(int)(plen - 1), prefix);
 	ok = sodium_base642bin(raw, sizeof raw, text + plen, len - plen, NULL,
 		&rawlen, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0
 		&& end == text + len && rawlen == sizeof raw;

@@ -123,6 +123,7 @@ sit_img_png_walk(const unsigned char *buf, size_t len, const sit_img_sink *sink,
 #define M_SOI 0xd8
 #define M_EOI 0xd9
 #define M_SOS 0xda
+#define M_DHT 0xc4
 #define M_APP0 0xe0
 #define M_APP2 0xe2
 #define M_APP14 0xee
@@ -193,6 +194,28 @@ next_marker(const unsigned char *buf, size_t len, size_t *pos)
 	return buf[*pos - 1];
 }
 
+/* A DHT segment: tables of a class/id byte, 16 code counts and as many
+ * values as the counts add up to, at most 256.  stb_image 2.27 (Debian 12)
+ * does not check that sum and writes past its tables when it is larger, so
+ * every DHT is checked here before stb sees the file. */
+static int
+dht_ok(const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		size_t sum = 0;
+
+		if (n < 17 || (p[0] >> 4) > 1 || (p[0] & 15) > 3)
+			return 0;
+		for (int i = 1; i <= 16; i++)
+			sum += p[i];
+		if (sum > 256 || sum > n - 17)
+			return 0;
+		p += 17 + sum;
+		n -= 17 + sum;
+	}
+	return 1;
+}
+
 int
 sit_img_jpeg_walk(const unsigned char *buf, size_t len, const sit_img_sink *sink, sit_err *e)
 {
@@ -220,6 +243,8 @@ sit_img_jpeg_walk(const unsigned char *buf, size_t len, const sit_img_sink *sink
 			return sit_err_set(e, EX_DATAERR, "corrupt JPEG: segment length %zu", n);
 		if (n > len - pos)
 			return sit_err_set(e, EX_DATAERR, "truncated JPEG: it ends inside a segment");
+		if (m == M_DHT && !dht_ok(buf + pos + 2, n - 2))
+			return sit_err_set(e, EX_DATAERR, "corrupt JPEG: bad Huffman table at byte %zu", start);
 		if (!jpeg_kept(m, buf + pos + 2, n - 2) && drop(&c, start, pos + n, e) < 0)
 			return -1;
 		pos += n;
