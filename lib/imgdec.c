@@ -157,6 +157,12 @@ probe_stb(const unsigned char *buf, size_t len, const sit_img_limits *lim,
 	if (len > INT_MAX)
 		return sit_err_set(e, EX_DATAERR, "%s file of %zu bytes is too large to decode",
 			sit_img_format_name(h->format), len);
+	/* Walk PNG chunks and JPEG segments before stb parses anything: even its
+	 * header reader trusts tables (a JPEG DHT) that our walker checks. */
+	if (h->format == SIT_IMG_PNG && sit_img_png_walk(buf, len, NULL, e) < 0)
+		return -1;
+	if (h->format == SIT_IMG_JPEG && sit_img_jpeg_walk(buf, len, NULL, e) < 0)
+		return -1;
 	if (!stbi_info_from_memory(buf, (int)len, &x, &y, &comp))
 		return stb_error(h->format, e);
 	if (x <= 0 || y <= 0 || comp < 1 || comp > 4)
@@ -247,11 +253,8 @@ check_tga(const unsigned char *b, size_t len, const sit_img_header *h, sit_err *
 static int
 check_structure(const unsigned char *buf, size_t len, const sit_img_header *h, sit_err *e)
 {
+	/* PNG and JPEG were walked by probe_stb() already. */
 	switch (h->format) {
-	case SIT_IMG_PNG:
-		return sit_img_png_walk(buf, len, NULL, e);
-	case SIT_IMG_JPEG:
-		return sit_img_jpeg_walk(buf, len, NULL, e);
 	case SIT_IMG_BMP:
 		return check_bmp(buf, len, h, e);
 	case SIT_IMG_TGA:
