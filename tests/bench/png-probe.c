@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_STATIC  /* libsit.a may carry its own copy */
 #include <stb_image_write.h>
 
 #include <fcntl.h>
