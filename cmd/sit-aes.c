@@ -4,6 +4,7 @@
  * format is in lib/seal.c and man/sit.5; this file is the command line.
  */
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,16 @@
 #include "progress.h"
 #include "seal.h"
 #include "secret.h"
+
+/* The keyring, so that every exit path, sit_die() included, wipes it. */
+static sit_keyring *keyring;
+
+static void
+wipe_keyring(void)
+{
+	sit_keyring_free(keyring);
+	keyring = NULL;
+}
 
 enum mode { NONE, ENCRYPT, DECRYPT, GEN_KEY, GEN_IDENTITY, PUBLIC };
 
@@ -187,7 +198,6 @@ run_stream(const struct opts *o, sit_keyring *kr)
 		rc = sit_seal_decrypt(kr, in, &out, &p, &e);
 	sit_progress_end(&p);
 	alarm(0);
-	sit_keyring_free(kr);
 	if (rc != 0 || sit_out_commit(&out, &e) != 0) {
 		sit_out_abort(&out);
 		sit_die_err(&e);
@@ -269,6 +279,8 @@ main(int argc, char **argv)
 		sit_die_err(&e);
 	if ((kr = sit_keyring_new()) == NULL)
 		sit_die(EX_OSERR, "cannot allocate locked memory");
+	keyring = kr;
+	atexit(wipe_keyring);
 	parse(argc, argv, &o, kr);
 	switch (o.mode) {
 	case ENCRYPT:
@@ -278,11 +290,9 @@ main(int argc, char **argv)
 	case GEN_KEY:
 	case GEN_IDENTITY:
 		generate(&o);
-		sit_keyring_free(kr);
 		break;
 	case PUBLIC:
 		print_public(&o, kr);
-		sit_keyring_free(kr);
 		break;
 	case NONE:
 		break;
