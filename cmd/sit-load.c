@@ -15,6 +15,7 @@
 #include "img.h"
 #include "io.h"
 #include "out.h"
+#include "sandbox.h"
 
 #define MAX_INPUT_DEFAULT (512ull << 20)
 #define JPEG_QUALITY_DEFAULT 90
@@ -242,6 +243,15 @@ main(int argc, char **argv)
 	sit_cli_init("sit-load");
 	parse_args(argc, argv, &o);
 	read_input(&o, &buf, &len);
+	/* Open the output before the decoder sees a byte, so that decoding
+	 * runs confined (sandbox.h).  It is a temporary file until the commit:
+	 * bad input still leaves nothing behind (sit_die removes it). */
+	if (!o.info && sit_out_open(&out, o.output, o.force, 0666, &e) < 0)
+		sit_die_err(&e);
+	if ((rc = sit_sandbox_enter(o.info ? 0 : sit_sandbox_out_flags(&out), &e)) < 0)
+		sit_die_err(&e);
+	if (o.verbose)
+		sit_warn("%s", sit_sandbox_describe(rc));
 	if (sit_img_decode(buf, len, &o.lim, &img, &h, &e) < 0)
 		sit_die_err(&e);
 	if (o.info) {
@@ -254,9 +264,6 @@ main(int argc, char **argv)
 	if (resized && sit_img_fit(&img, o.max_dim, &e) < 0)
 		sit_die_err(&e);
 	to = resolve_target(&o, &h, resized);
-	/* Only now, with a good image in hand, does an output file appear. */
-	if (sit_out_open(&out, o.output, o.force, 0666, &e) < 0)
-		sit_die_err(&e);
 	if (to != TO_SAME)
 		rc = encode(&o, to, &img, &sink, &e);
 	else if (o.strip)

@@ -15,6 +15,7 @@
 #include "out.h"
 #include "pixhdr.h"
 #include "pixio.h"
+#include "sandbox.h"
 #include "shamir.h"
 
 struct opts {
@@ -22,6 +23,7 @@ struct opts {
 	int format;               /* 0 by name, 'p' PNG, 'm' PAM */
 	int bytes;                /* never treat the input as an image */
 	int force;
+	int verbose;
 	const char *prefix;
 	const char *in;
 	char **outs;              /* N names, or NULL with a prefix */
@@ -50,8 +52,8 @@ struct input {
 static noreturn void
 usage(void)
 {
-	printf("Usage: sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] OUT1 ... OUTN\n"
-		"       sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] -o PREFIX\n"
+	printf("Usage: sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] [-v] OUT1 ... OUTN\n"
+		"       sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] [-v] -o PREFIX\n"
 		"Split the input into N image shares, any K of which rebuild it.\n\n"
 		"  -k K             shares needed to rebuild (2..N, default 2)\n"
 		"  -n N             shares made (K..255; default: the number of OUTs, or 2)\n"
@@ -61,6 +63,7 @@ usage(void)
 		"      --pam        write every share as PAM whatever its name\n"
 		"      --bytes      share the input's bytes even when it is a PNG or PAM\n"
 		"  -f, --force      replace existing output files\n"
+		"  -v, --verbose    say whether the sandbox is in force\n"
 		"  -h, --help       this help\n"
 		"      --version    the version\n");
 	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
@@ -76,6 +79,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "pam", no_argument, NULL, 'm' },
 		{ "bytes", no_argument, NULL, 'b' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -85,7 +89,7 @@ parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof *o);
 	o->k = 2;
-	while ((c = getopt_long(argc, argv, "k:n:i:o:fh", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:n:i:o:fvh", longs, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->k = (unsigned)sit_cli_number("-k", optarg, 2, SIT_SHAMIR_MAX_N); break;
 		case 'n': o->n = (unsigned)sit_cli_number("-n", optarg, 2, SIT_SHAMIR_MAX_N); break;
@@ -95,6 +99,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'm': o->format = c; break;
 		case 'b': o->bytes = 1; break;
 		case 'f': o->force = 1; break;
+		case 'v': o->verbose = 1; break;
 		case 'h': usage();
 		case 'V': sit_cli_version();
 		default: sit_cli_usage_error("unknown option");
@@ -297,6 +302,8 @@ main(int argc, char **argv)
 	sit_shamir_split sp;
 	sit_pixhdr h;
 	sit_err e = { 0 };
+	unsigned flags = 0;
+	int rc;
 
 	sit_cli_init("sit-share");
 	parse(argc, argv, &o);
@@ -313,6 +320,14 @@ main(int argc, char **argv)
 		sit_die(EX_OSERR, "out of memory");
 	for (unsigned i = 0; i < o.n; i++)
 		open_share(&o, i, &h, &sh[i]);
+	/* Every share is open: from here on only the descriptors we hold
+	 * (sandbox.h), while the input is read and split. */
+	for (unsigned i = 0; i < o.n; i++)
+		flags |= sit_sandbox_out_flags(&sh[i].out);
+	if ((rc = sit_sandbox_enter(flags, &e)) < 0)
+		sit_die_err(&e);
+	if (o.verbose)
+		sit_warn("%s", sit_sandbox_describe(rc));
 	split_all(&in, &sp, sh, o.n);
 	if (!in.image && sit_pix_src_end(&in.src, in.what, &e) != 0)
 		sit_die_err(&e);

@@ -14,11 +14,13 @@
 #include "out.h"
 #include "pixhdr.h"
 #include "pixio.h"
+#include "sandbox.h"
 #include "shamir.h"
 
 struct opts {
 	int format;               /* 0 by name, 'p' PNG, 'm' PAM (image shares) */
 	int force;
+	int verbose;
 	const char *out;
 	char **shares;
 	unsigned count;
@@ -45,12 +47,13 @@ struct sink {
 static noreturn void
 usage(void)
 {
-	printf("Usage: sit-unshare [-o OUT] [-f] [--png|--pam] SHARE...\n"
+	printf("Usage: sit-unshare [-o OUT] [-f] [-v] [--png|--pam] SHARE...\n"
 		"Rebuild the stream (or image) that sit-share split, from K of its shares.\n\n"
 		"  -o, --output F   write F atomically (default: standard output)\n"
 		"      --png        an image rebuilt is written as PNG (default: by name)\n"
 		"      --pam        an image rebuilt is written as PAM\n"
 		"  -f, --force      replace an existing output file\n"
+		"  -v, --verbose    say whether the sandbox is in force\n"
 		"  -h, --help       this help\n"
 		"      --version    the version\n");
 	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
@@ -64,6 +67,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "png", no_argument, NULL, 'p' },
 		{ "pam", no_argument, NULL, 'm' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -71,12 +75,13 @@ parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof *o);
-	while ((c = getopt_long(argc, argv, "o:fh", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:fvh", longs, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'p':
 		case 'm': o->format = c; break;
 		case 'f': o->force = 1; break;
+		case 'v': o->verbose = 1; break;
 		case 'h': usage();
 		case 'V': sit_cli_version();
 		default: sit_cli_usage_error("unknown option");
@@ -140,15 +145,25 @@ check_set(const struct share *sh, unsigned count)
 		sit_die(EX_DATAERR, "fewer than K shares: %u given, %u needed", count, a->k);
 }
 
+/* The output file (a temporary one with -o); opened before any share
+ * header is read, so that the headers are parsed confined. */
 static void
-open_sink(const struct opts *o, const sit_pixhdr *h, struct sink *k)
+open_sink(const struct opts *o, struct sink *k)
 {
 	sit_err e = { 0 };
-	int png;
 
 	memset(k, 0, sizeof *k);
 	if (sit_out_open(&k->out, o->out, o->force, 0666, &e) != 0)
 		sit_die_err(&e);
+}
+
+/* Bytes, or an image writer shaped as the shares say. */
+static void
+start_sink(const struct opts *o, const sit_pixhdr *h, struct sink *k)
+{
+	sit_err e = { 0 };
+	int png;
+
 	k->image = h->content == SIT_PIXHDR_PIXELS;
 	if (!k->image)
 		return;
@@ -232,6 +247,7 @@ main(int argc, char **argv)
 	struct share *sh;
 	struct sink out;
 	sit_err e = { 0 };
+	int rc;
 
 	sit_cli_init("sit-unshare");
 	parse(argc, argv, &o);
@@ -247,10 +263,17 @@ main(int argc, char **argv)
 		if ((sh[i].fd = sit_io_open_in(sh[i].name, &e)) < 0)
 			sit_die_err(&e);
 	}
+	open_sink(&o, &out);
+	/* Everything is open: from here on only the descriptors we hold
+	 * (sandbox.h), before a byte of any share is parsed. */
+	if ((rc = sit_sandbox_enter(sit_sandbox_out_flags(&out.out), &e)) < 0)
+		sit_die_err(&e);
+	if (o.verbose)
+		sit_warn("%s", sit_sandbox_describe(rc));
 	for (unsigned i = 0; i < o.count; i++)
 		start_share(&sh[i], sh[i].name);
 	check_set(sh, o.count);
-	open_sink(&o, &sh[0].h, &out);
+	start_sink(&o, &sh[0].h, &out);
 	join_all(sh, sh[0].h.k, sh[0].h.length, &out);
 	check_sums(sh, sh[0].h.k);
 	if (out.image && sit_pix_writer_end(&out.w, &e) != 0)

@@ -17,6 +17,7 @@
 #include "out.h"
 #include "pixhdr.h"
 #include "pixio.h"
+#include "sandbox.h"
 
 /* On the stack, so that no exit path leaves it allocated. */
 #define BLOCK (64 * 1024)
@@ -26,6 +27,7 @@ struct opts {
 	uint32_t width;      /* 0: near-square */
 	int format;          /* 0 by the output name, 'p' PNG, 'm' PAM */
 	int force;
+	int verbose;
 	const char *out;
 	const char *in;
 };
@@ -33,8 +35,8 @@ struct opts {
 static noreturn void
 usage(void)
 {
-	printf("Usage: sit-visual -e [-w WIDTH] [--png|--pam] [-o OUT] [-f] [INPUT]\n"
-		"       sit-visual -d [-o OUT] [-f] [INPUT]\n"
+	printf("Usage: sit-visual -e [-w WIDTH] [--png|--pam] [-o OUT] [-f] [-v] [INPUT]\n"
+		"       sit-visual -d [-o OUT] [-f] [-v] [INPUT]\n"
 		"Carry a byte stream in the pixels of an RGB image, and back.\n\n"
 		"  -e, --encode     bytes to image (PNG if OUT ends in .png, else PAM)\n"
 		"  -d, --decode     image (PNG, PAM, PNM, BMP, ...) back to the bytes\n"
@@ -43,6 +45,7 @@ usage(void)
 		"      --pam        write PAM whatever the output name\n"
 		"  -o, --output F   write F atomically (default: standard output)\n"
 		"  -f, --force      replace an existing output file\n"
+		"  -v, --verbose    say whether the sandbox is in force\n"
 		"  -h, --help       this help\n"
 		"      --version    the version\n");
 	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
@@ -59,6 +62,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "pam", no_argument, NULL, 'm' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -66,7 +70,7 @@ parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof *o);
-	while ((c = getopt_long(argc, argv, "edw:o:fh", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "edw:o:fvh", longs, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 		case 'd':
@@ -88,6 +92,9 @@ parse(int argc, char **argv, struct opts *o)
 		case 'f':
 			o->force = 1;
 			break;
+		case 'v':
+			o->verbose = 1;
+			break;
 		case 'h':
 			usage();
 		case 'V':
@@ -103,6 +110,20 @@ parse(int argc, char **argv, struct opts *o)
 	if (argc - optind > 1)
 		sit_cli_usage_error("one input at most");
 	o->in = optind < argc ? argv[optind] : NULL;
+}
+
+/* Input and output are open: from here on only the descriptors we hold
+ * (sandbox.h), before a byte of the untrusted side is parsed. */
+static void
+confine(const struct opts *o, const sit_out *out)
+{
+	sit_err e = { 0 };
+	int rc = sit_sandbox_enter(sit_sandbox_out_flags(out), &e);
+
+	if (rc < 0)
+		sit_die_err(&e);
+	if (o->verbose)
+		sit_warn("%s", sit_sandbox_describe(rc));
 }
 
 static const char *
@@ -160,6 +181,7 @@ encode(const struct opts *o)
 	if (sit_pixhdr_encode(&h, hdr, &e) != 0 ||
 	    sit_out_open(&out, o->out, o->force, 0666, &e) != 0)
 		sit_die_err(&e);
+	confine(o, &out);
 	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(o->out));
 	sink.write = sit_img_sink_out;
 	sink.ctx = &out;
@@ -218,11 +240,15 @@ decode(const struct opts *o)
 
 	if ((fd = sit_io_open_in(o->in, &e)) < 0)
 		sit_die_err(&e);
+	/* The output before the image header: the header is parsed confined,
+	 * and a bad image only ever leaves a temporary file, which sit_die
+	 * removes. */
+	if (sit_out_open(&out, o->out, o->force, 0666, &e) != 0)
+		sit_die_err(&e);
+	confine(o, &out);
 	if (sit_pix_reader_open(&r, fd, in_name(o), &e) != 0)
 		sit_die(e.code, "%s is not a sit-visual image: %s", in_name(o), e.msg);
 	read_header(&r, in_name(o), hdr, &h);
-	if (sit_out_open(&out, o->out, o->force, 0666, &e) != 0)
-		sit_die_err(&e);
 	sit_pixhdr_sum_init(&st, hdr);
 	for (left = h.length; left > 0;) {
 		size_t n = left < BLOCK ? (size_t)left : BLOCK;

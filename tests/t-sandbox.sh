@@ -1,5 +1,6 @@
 #!/bin/bash
-# The seccomp sandbox (lib/sandbox.h): sit-aes works confined, and a confined
+# The seccomp sandbox (lib/sandbox.h): sit-aes, sit-load, sit-visual,
+# sit-share and sit-unshare work confined, and a confined
 # program cannot open, stat, exec, connect, fork or make code executable.
 # tests/sandbox-probe.c (built into build/*/tests/) does the forbidden things.
 . "$(dirname "$0")/lib.sh"
@@ -103,3 +104,100 @@ probe_killed "exec kills" $SIGSYS exec
 check "exec never returned" test "$(cat "$T/out")" = "$state"
 probe_killed "socket kills" $SIGSYS socket
 check "socket never returned" test "$(cat "$T/out")" = "$state"
+
+# sit-load, sit-visual, sit-share and sit-unshare confine themselves too: a
+# normal run works confined and -v says so.
+png=$SHARED/corpus/pngsuite/basn2c08.png
+if [ $relaxed = 1 ]; then
+	says_confined() { grep -q "^$1: sandbox: sanitizer build" "$T/err"; }
+else
+	says_confined() { grep -q "^$1: sandbox: confined by seccomp" "$T/err"; }
+fi
+expect "sit-load confined" 0 sit-load -v -o loaded.png "$png"
+check "sit-load -v reports the sandbox" says_confined sit-load
+same "sit-load confined output" "$png" loaded.png
+expect "sit-load --info confined" 0 sit-load -v --info "$png"
+check "sit-load --info -v reports the sandbox" says_confined sit-load
+cp "$png" notpng
+printf 'x' | dd of=notpng bs=1 seek=20 conv=notrunc status=none
+expect "sit-load refuses bad input while confined" 65 sit-load -o never.png notpng
+absent "sit-load confined failure leaves no output" never.png
+notemp "sit-load confined failure leaves no temporary file" .
+expect "sit-load with SIT_NO_SANDBOX=1" 0 env SIT_NO_SANDBOX=1 sit-load -v -o free.png "$png"
+check "sit-load -v says it is off" grep -q '^sit-load: sandbox: not confined, SIT_NO_SANDBOX is set$' "$T/err"
+expect "sit-visual -e confined" 0 sit-visual -e -v -o vis.png plain
+check "sit-visual -e -v reports the sandbox" says_confined sit-visual
+expect "sit-visual -d confined" 0 sit-visual -d -v -o vis.out vis.png
+check "sit-visual -d -v reports the sandbox" says_confined sit-visual
+same "sit-visual confined round trip" plain vis.out
+expect "sit-share confined" 0 sit-share -v -k 2 -n 3 -i plain -o sh
+check "sit-share -v reports the sandbox" says_confined sit-share
+expect "sit-unshare confined" 0 sit-unshare -v -o unshared sh.1.png sh.3.png
+check "sit-unshare -v reports the sandbox" says_confined sit-unshare
+same "sit-share/sit-unshare confined round trip" plain unshared
+expect "sit-unshare -f replaces while confined" 0 sit-unshare -f -o unshared sh.2.png sh.1.png
+same "sit-unshare replaced file is right" plain unshared
+expect "sit-unshare refuses a foreign PNG while confined" 65 sit-unshare -o never sh.1.png "$png"
+errmatch "sit-unshare confined refusal message" 'is not a share$'
+absent "sit-unshare confined failure leaves no output" never
+notemp "confined failures leave no temporary file" .
+
+# The filter is really in force while each program is at work: started on
+# fifos nobody reads or writes, each blocks mid-stream after entering the
+# sandbox, and the kernel shows its filter (Seccomp: 2 in /proc/PID/status).
+# Opened read-write here, a fifo never blocks the program's own open.
+for f in f1 f2 f3 f4 f5 f6 f7; do mkfifo "$f"; done
+exec 11<>f1 12<>f2 13<>f3 14<>f4 15<>f5 16<>f6 17<>f7
+# Big enough to fill a fifo: every writer below blocks on its output.
+sit-visual -e -o big.pam plain
+confined_while_blocked() {
+	local name=$1 mode="" rc
+	shift
+	"$@" 2>/dev/null &
+	local pid=$!
+	for _ in $(seq 100); do
+		mode=$(awk '/^Seccomp:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+		[ "$mode" = 2 ] && break
+		sleep 0.05
+	done
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	check "$name: seccomp filter in force mid-stream" test "$mode" = 2
+	check "$name: was still at work" test "$rc" = $((128 + 15))
+}
+confined_while_blocked "sit-load writing" sit-load -o f1 big.pam
+confined_while_blocked "sit-visual -e writing" sit-visual -e -o f2 plain
+confined_while_blocked "sit-visual -d reading the header" sit-visual -d -o vd f3
+confined_while_blocked "sit-share writing" sit-share -i plain f4 f5
+confined_while_blocked "sit-unshare reading the headers" sit-unshare -o ud f6 f7
+exec 11>&- 12>&- 13>&- 14>&- 15>&- 16>&- 17>&-
+absent "ended programs leave no output" vd ud
+notemp "ended programs leave no temporary file" .
+
+# With strace: the filter is loaded before the input is parsed, and no file
+# is opened after it (sanitizer builds open files at exit, and their leak
+# checker does not run under a tracer).
+no_open_after_filter() {
+	awk '/seccomp\(SECCOMP_SET_MODE_FILTER, [^{]*\{len=.*= 0$/ { on = 1; next }
+		on && /openat\(/ { bad = 1 } END { exit !(on && !bad) }' "$1"
+}
+traced() {
+	local name=$1
+	shift
+	expect "$name under strace" 0 strace -f -qq -o trace -e trace=openat,seccomp "$@"
+	check "$name: no openat after the filter is loaded" no_open_after_filter trace
+}
+if [ $relaxed = 1 ]; then
+	skip "strace checks" "sanitizer build: the leak checker opens files and cannot run traced"
+elif ! command -v strace >/dev/null; then
+	skip "strace checks" "strace is not installed"
+else
+	traced "sit-load" sit-load -f -o loaded.png "$png"
+	traced "sit-load --info" sit-load --info "$png"
+	traced "sit-visual -e" sit-visual -e -f -o vis.png plain
+	traced "sit-visual -d" sit-visual -d -f -o vis.out vis.png
+	traced "sit-share" sit-share -f -k 2 -n 3 -i plain -o sh
+	traced "sit-unshare" sit-unshare -f -o unshared sh.1.png sh.2.png
+	same "traced round trip" plain unshared
+fi
