@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib.sh - sourced by every tests/t-*.sh.
 #
 #   expect NAME CODE CMD...     CMD exits CODE; its stdout is in $T/out, stderr in $T/err

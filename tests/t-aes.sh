@@ -98,14 +98,14 @@ head -c $H c3 >hdr
 { cat hdr; chunk 1; chunk 0; chunk 2; } >swapped
 { cat hdr; chunk 0; chunk 2; } >dropped
 { cat hdr; chunk 0; chunk 0; chunk 1; chunk 2; } >duplicated
-{ cat hdr; chunk 0; chunk 1; } >cut
+{ cat hdr; chunk 0; chunk 1; } >cutoff
 expect "swapped chunks refused" 65 sit-aes -d -k key -o res swapped
 errmatch "swapped chunks message gives the offset" "^sit-aes: data corrupted or tampered at byte $H\$"
 absent "no output after swapped chunks" res
 expect "dropped chunk refused" 65 sit-aes -d -k key dropped
 errmatch "dropped chunk message" "tampered at byte $((H + CT))"
 expect "duplicated chunk refused" 65 sit-aes -d -k key duplicated
-expect "stream cut at a chunk boundary refused" 65 sit-aes -d -k key cut
+expect "stream cut at a chunk boundary refused" 65 sit-aes -d -k key cutoff
 errmatch "cut stream message" '^sit-aes: truncated input$'
 { cat c3; printf 'x'; } >trailing
 expect "trailing byte after the last chunk refused" 65 sit-aes -d -k key trailing
