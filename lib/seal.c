@@ -214,13 +214,17 @@ struct bufs {
 	unsigned char *cipher;  /* BATCH sealed chunks + 1 byte of look-ahead */
 };
 
+/* Everything one operation needs: its keys, and its buffers.  Secrets (the
+ * keys and the plaintext) are in sodium_malloc'ed memory: guarded, locked,
+ * and wiped on free.  The ciphertext needs none of that. */
 static int
-bufs_new(struct bufs *b, sit_err *e)
+work_new(struct keys **k, struct bufs *b, sit_err *e)
 {
-	/* Plaintext is secret too: guarded, locked, wiped on free. */
+	*k = sodium_malloc(sizeof **k);
 	b->plain = sodium_malloc(BATCH * SIT_SEAL_CHUNK + 1);
 	b->cipher = malloc(BATCH * CT_CHUNK + 1);
-	if (b->plain == NULL || b->cipher == NULL) {
+	if (*k == NULL || b->plain == NULL || b->cipher == NULL) {
+		sodium_free(*k);
 		sodium_free(b->plain);
 		free(b->cipher);
 		return sit_err_set(e, EX_OSERR, "out of memory");
@@ -229,20 +233,11 @@ bufs_new(struct bufs *b, sit_err *e)
 }
 
 static void
-bufs_free(struct bufs *b)
+work_free(struct keys *k, struct bufs *b)
 {
+	sodium_free(k);
 	sodium_free(b->plain);
 	free(b->cipher);
-}
-
-static struct keys *
-keys_new(sit_err *e)
-{
-	struct keys *k = sodium_malloc(sizeof *k);
-
-	if (k == NULL)
-		sit_err_set(e, EX_OSERR, "cannot allocate locked memory");
-	return k;
 }
 
 /* Fill BUF with up to WANT bytes: a batch of chunks and one byte of
@@ -314,20 +309,15 @@ sit_seal_encrypt(const sit_keyring *kr, int in, sit_out *out, sit_progress *p, s
 	struct bufs b;
 	int rc = -1;
 
-	if ((k = keys_new(e)) == NULL)
+	if (work_new(&k, &b, e) != 0)
 		return -1;
-	if (bufs_new(&b, e) != 0) {
-		sodium_free(k);
-		return -1;
-	}
 	randombytes_buf(k->file_key, FILE_KEY);
 	if (build_header(kr, k, h, &hlen, e) == 0
 	    && sit_out_write(out, h, hlen, e) == 0) {
 		derive_payload(k, h + SIT_SEAL_MAGIC_LEN + 2);
 		rc = encrypt_payload(k, &b, in, out, p, e);
 	}
-	bufs_free(&b);
-	sodium_free(k);
+	work_free(k, &b);
 	return rc;
 }
 
@@ -569,18 +559,13 @@ sit_seal_decrypt(const sit_keyring *kr, int in, sit_out *out, sit_progress *p, s
 	struct bufs b;
 	int rc = -1;
 
-	if ((k = keys_new(e)) == NULL)
+	if (work_new(&k, &b, e) != 0)
 		return -1;
-	if (bufs_new(&b, e) != 0) {
-		sodium_free(k);
-		return -1;
-	}
 	if (read_header(in, h, &hlen, &count, e) == 0
 	    && open_header(kr, k, h, hlen, count, e) == 0) {
 		derive_payload(k, h + SIT_SEAL_MAGIC_LEN + 2);
 		rc = decrypt_payload(k, &b, in, out, hlen + MAC_BYTES, p, e);
 	}
-	bufs_free(&b);
-	sodium_free(k);
+	work_free(k, &b);
 	return rc;
 }
