@@ -90,13 +90,14 @@ fuzz/build/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-# The fuzzing copy of libsit allocates through fuzz/fuzz.h (why: see there).
-FUZZ_ALLOC = malloc free realloc sodium_malloc sodium_free
+# The fuzzing copy of libsit allocates and reads through fuzz/fuzz.h (why:
+# see there).
+FUZZ_WRAP = malloc free realloc sodium_malloc sodium_free read
 
 fuzz/build/libsit.a: $(FUZZ_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
-	objcopy $(foreach s,$(FUZZ_ALLOC),--redefine-sym $(s)=sit_fuzz_$(s)) $@
+	objcopy $(foreach s,$(FUZZ_WRAP),--redefine-sym $(s)=sit_fuzz_$(s)) $@
 
 fuzz/build/%: fuzz/%.c fuzz/build/libsit.a
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< fuzz/build/libsit.a $(LIBS)

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include <sanitizer/asan_interface.h>
 #include <sodium.h>
@@ -120,6 +122,32 @@ void
 sit_fuzz_sodium_free(void *p)
 {
 	sit_fuzz_free(p);
+}
+
+/* Short reads.
+ *
+ * Pipes and sockets hand out data in pieces: a reader that assumes one
+ * read() returns everything asked for works on files and small tests and
+ * fails on a slow network.  `make fuzz` also renames read() in the fuzzing
+ * libsit to sit_fuzz_read() below.  A harness sets fuzz_read_cap (from its
+ * input) and every read libsit makes returns at most that many bytes; with
+ * fuzz_read_eintr = N, every Nth read fails with EINTR first, as a signal
+ * would make it.  Both 0 (the default): read() unchanged. */
+static size_t fuzz_read_cap;
+static unsigned fuzz_read_eintr, fuzz_read_calls;
+
+ssize_t sit_fuzz_read(int fd, void *buf, size_t len);
+
+ssize_t
+sit_fuzz_read(int fd, void *buf, size_t len)
+{
+	if (fuzz_read_eintr != 0 && ++fuzz_read_calls % fuzz_read_eintr == 0) {
+		errno = EINTR;
+		return -1;
+	}
+	if (fuzz_read_cap != 0 && len > fuzz_read_cap)
+		len = fuzz_read_cap;
+	return read(fd, buf, len);
 }
 
 /* The keys of the known-answer vectors (tests/vectors), so that seeds taken

@@ -115,12 +115,18 @@ magic_close(const unsigned char *in)
 	return 1;
 }
 
+/* Bytes no field of this kind uses must be zero: a sit-visual header
+ * has no set id, K, N or x (bytes 32 to 50).  Otherwise one header would
+ * have many spellings, all accepted (found by fuzz/pixhdr.c: a sit-visual
+ * image with junk in bytes 32 to 50 and a matching checksum decoded). */
 static int
 reserved_zero(const unsigned char *in)
 {
-	static const unsigned char zero[13];
+	static const unsigned char zero[64 - 32];
 
-	return in[19] == 0 && memcmp(in + 51, zero, sizeof zero) == 0;
+	if (in[6] != SIT_PIXHDR_SHARE && memcmp(in + 32, zero, 51 - 32) != 0)
+		return 0;
+	return in[19] == 0 && memcmp(in + 51, zero, 64 - 51) == 0;
 }
 
 enum sit_pixhdr_status
