@@ -131,7 +131,7 @@ sit_fuzz_sodium_free(void *p)
  * fails on a slow network.  `make fuzz` also renames read() in the fuzzing
  * libsit to sit_fuzz_read() below.  A harness sets fuzz_read_cap (from its
  * input) and every read libsit makes returns at most that many bytes; with
- * fuzz_read_eintr = N, every Nth read fails with EINTR first, as a signal
+ * fuzz_read_eintr = N (2 or more), every Nth read fails with EINTR first, as a signal
  * would make it.  Both 0 (the default): read() unchanged. */
 static size_t fuzz_read_cap;
 static unsigned fuzz_read_eintr, fuzz_read_calls;
@@ -141,7 +141,8 @@ ssize_t sit_fuzz_read(int fd, void *buf, size_t len);
 ssize_t
 sit_fuzz_read(int fd, void *buf, size_t len)
 {
-	if (fuzz_read_eintr != 0 && ++fuzz_read_calls % fuzz_read_eintr == 0) {
+	/* 1 would fail every read, and libsit rightly retries forever. */
+	if (fuzz_read_eintr > 1 && ++fuzz_read_calls % fuzz_read_eintr == 0) {
 		errno = EINTR;
 		return -1;
 	}
