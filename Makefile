@@ -59,6 +59,12 @@ $(O)/%.o: %.c
 # undefined by the letter of C11): keep UBSan's shift-base check off for the
 # stb translation unit only, so the sanitizer build can run --to jpeg.
 $(O)/lib/stb.o: HARDEN += -fno-sanitize=shift-base
+# stb_image decodes PNG and BMP palette indices past the file's palette from
+# stack arrays it never set (stb issues #1861, #1929): stack contents reached
+# the decoded pixels (tests/regress/stb).  Zero every automatic variable of
+# the stb translation unit, as STBI_MALLOC zeroes its heap (lib/stb.c).
+STB_ZERO_STACK = -ftrivial-auto-var-init=zero
+$(O)/lib/stb.o: HARDEN += $(STB_ZERO_STACK)
 
 $(O)/libsit.a: $(LIB_OBJ)
 	@rm -f $@
@@ -93,6 +99,10 @@ fuzz/build/lib/%.o: lib/%.c
 # The fuzzing copy of libsit allocates and reads through fuzz/fuzz.h (why:
 # see there).
 FUZZ_WRAP = malloc free realloc sodium_malloc sodium_free read
+
+# clang 14 wants its consent flag for the same stack zeroing.
+fuzz/build/lib/stb.o: FUZZ_FLAGS += $(STB_ZERO_STACK) \
+	-enable-trivial-auto-var-init-zero-knowing-it-will-be-removed-from-clang
 
 fuzz/build/libsit.a: $(FUZZ_OBJ)
 	@rm -f $@

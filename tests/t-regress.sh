@@ -62,6 +62,15 @@ for f in "$R"/img/*; do
 	refused "img/$(basename "$f")" sit-load -o result "$f"
 	rm -f result
 done
+# stb_image's own crash reports, written again (stb/README); ok-* decode
+# (tests/t-stb.sh checks them).
+for f in "$R"/stb/*; do
+	case "$(basename "$f")" in ok-*|README|*.py) continue ;; esac
+	n=$((n + 1))
+	refused "stb/$(basename "$f")" sit-load -o result "$f"
+	absent "stb/$(basename "$f") leaves no output" result
+	rm -f result
+done
 [ $n -gt 0 ] || skip "regression inputs" "none yet"
 # Every KNOWN line names an input that exists.
 while read -r name _; do
