@@ -47,7 +47,7 @@ PROGS    = $(CMD_SRC:cmd/%.c=%)
 SCRIPTS  = $(filter-out scripts/install-deps scripts/bench%,$(wildcard scripts/sit*))
 MANS     = $(wildcard man/*.[157])
 # Test programs, built beside the objects and never installed.
-PROBES   = $(O)/tests/sandbox-probe
+PROBES   = $(O)/tests/sandbox-probe $(O)/tests/noseccomp
 
 all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:scripts/%=$(BIN)/%) $(PROBES)
 

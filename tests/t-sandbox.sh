@@ -2,7 +2,8 @@
 # The seccomp sandbox (lib/sandbox.h): sit-aes, sit-load, sit-visual,
 # sit-share and sit-unshare work confined, and a confined
 # program cannot open, stat, exec, connect, fork or make code executable.
-# tests/sandbox-probe.c (built into build/*/tests/) does the forbidden things.
+# tests/sandbox-probe.c (built into build/*/tests/) does the forbidden things;
+# tests/noseccomp.c runs programs as on a kernel without seccomp.
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 
@@ -141,6 +142,42 @@ expect "sit-unshare refuses a foreign PNG while confined" 65 sit-unshare -o neve
 errmatch "sit-unshare confined refusal message" 'is not a share$'
 absent "sit-unshare confined failure leaves no output" never
 notemp "confined failures leave no temporary file" .
+
+# A kernel without seccomp filters, simulated by tests/noseccomp.c (seccomp()
+# fails with ENOSYS, prctl(PR_SET_SECCOMP) with EINVAL, for the program it
+# runs): every program carries on unconfined, does its job to the exact byte,
+# and -v says it is not confined.
+NOSEC=$(dirname "$PROBE")/noseccomp
+unconfined() { grep -qx "$1: sandbox: not confined, this kernel has no seccomp filters" "$T/err"; }
+nosec() { local name=$1; shift; expect "$name without seccomp" 0 "$NOSEC" "$@"; }
+if [ ! -x "$NOSEC" ]; then
+	fail "no-seccomp helper" "$NOSEC is missing (make builds it)"
+else
+	check "the probe sees no seccomp" test "$("$NOSEC" "$PROBE" getuid 2>/dev/null | head -1)" = unsupported
+	expect "the probe is not confined without seccomp" 1 "$NOSEC" "$PROBE" open "$SIT_ROOT/Makefile"
+	check "an open works unconfined" grep -qx 'open: allowed' "$T/out"
+	nosec "sit-aes -e" sit-aes -e -v -k key -o ns-sealed plain
+	check "sit-aes -e -v says it is not confined" unconfined sit-aes
+	nosec "sit-aes -d" sit-aes -d -v -k key -o ns-opened ns-sealed
+	check "sit-aes -d -v says it is not confined" unconfined sit-aes
+	same "sit-aes round trip without seccomp" plain ns-opened
+	nosec "sit-load" sit-load -v -o ns-loaded.png "$png"
+	check "sit-load -v says it is not confined" unconfined sit-load
+	same "sit-load output without seccomp" "$png" ns-loaded.png
+	expect "sit-load refuses bad input without seccomp" 65 "$NOSEC" sit-load -o ns-never.png notpng
+	absent "sit-load failure without seccomp leaves no output" ns-never.png
+	nosec "sit-visual -e" sit-visual -e -v -o ns-vis.png plain
+	check "sit-visual -e -v says it is not confined" unconfined sit-visual
+	nosec "sit-visual -d" sit-visual -d -v -o ns-vis.out ns-vis.png
+	check "sit-visual -d -v says it is not confined" unconfined sit-visual
+	same "sit-visual round trip without seccomp" plain ns-vis.out
+	nosec "sit-share" sit-share -v -k 2 -n 3 -i plain -o ns-sh
+	check "sit-share -v says it is not confined" unconfined sit-share
+	nosec "sit-unshare" sit-unshare -v -o ns-unshared ns-sh.3.png ns-sh.1.png
+	check "sit-unshare -v says it is not confined" unconfined sit-unshare
+	same "sit-share/sit-unshare round trip without seccomp" plain ns-unshared
+	notemp "no temporary file left without seccomp" .
+fi
 
 # The filter is really in force while each program is at work: started on
 # fifos nobody reads or writes, each blocks mid-stream after entering the
