@@ -1,8 +1,15 @@
 #!/bin/bash
-# Bounds on what a sealed header may ask for (lib/seal.c, sit(5)): stanza
-# count, stanza size, passphrase stanzas, Argon2id cost.  Each hostile header
-# is written here byte by byte and must be refused with exit 65, its message,
-# and in well under a second of CPU (no work is done on the receiver's behalf).
+# Bounds on every limit read from input, each written here byte by byte and
+# refused with exit 65 and its message (and one at each limit taken):
+#   sealed headers (lib/seal.c, sit(5)): stanza (recipient) count, stanza
+#     size, passphrase stanzas, Argon2id cost, each refused in well under a
+#     second of CPU (no work is done on the receiver's behalf);
+#   image dimensions (lib/img.h): width, height, pixels, from every format's
+#     header;
+#   PAM/PNM headers (lib/pam.c): header length, line length, MAXVAL, DEPTH,
+#     WIDTH;
+#   share and sit-visual headers (sit-image(5)): K, N, x, payload length,
+#     rows, version; the number of shares named.
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 
@@ -100,3 +107,142 @@ refused "7 KiB of Argon2id memory" mem7k 'passphrase cost too low' -p pass
 refused "16 passes (the limit) tried, the key does not fit:" ops16 "$WRONG" -p pass
 { fixed 1; pass_stanza 1 1024; mac; } >mem1024k
 refused "1024 KiB at --max-pass-mem 1 tried, the key does not fit:" mem1024k "$WRONG" -p pass --max-pass-mem 1
+
+# ---- image dimensions (lib/img.h limits: 65535 x 65535, 150000000 pixels) ----
+# Over a limit: refused by name before any pixel memory; at the limit: the
+# header is taken and only the missing raster is refused.
+pam_head() { printf 'P7\nWIDTH %s\nHEIGHT %s\nDEPTH 1\nMAXVAL 255\nTUPLTYPE GRAYSCALE\nENDHDR\n' "$1" "$2"; }
+img_refused() {
+	local name=$1 file=$2 re=$3
+	expect "$name refused" 65 sit-load -o result "$file"
+	errmatch "$name message" "$re"
+	absent "$name leaves no output" result
+}
+pam_head 65536 1 >w65536.pam
+img_refused "width 65536" w65536.pam '^sit-load: image width 65536 is over the limit of 65535$'
+pam_head 1 65536 >h65536.pam
+img_refused "height 65536" h65536.pam '^sit-load: image height 65536 is over the limit of 65535$'
+pam_head 12248 12248 >px150m.pam
+img_refused "12248 x 12248 pixels" px150m.pam 'is over the limit of 150000000 pixels$'
+{ pam_head 65535 1; head -c 65535 /dev/zero; } >w65535.pam
+expect "width 65535 (the limit) decodes" 0 sit-load -o result w65535.pam
+same "width 65535 passed through" w65535.pam result
+rm -f result
+pam_head 15000 10000 >px150m-at.pam
+img_refused "15000 x 10000 (the pixel limit) read, raster missing:" px150m-at.pam '^sit-load: truncated PNM'
+# Every format's own header: the same limits, before stb_image sees it.
+{ printf 'BM'; le32 70; le32 0; le32 54; le32 40; le32 65536; le32 1; le16 1; le16 24
+  le32 0; le32 0; le32 0; le32 0; le32 0; le32 0; zeros 16; } >w65536.bmp
+img_refused "BMP width 65536" w65536.bmp 'width 65536 is over the limit of 65535$'
+{ printf 'GIF89a'; le16 65535; le16 65535; printf '\000\000\000,'; zeros 8; printf '\000\002\002\104\001\000;'; } >big.gif
+img_refused "GIF screen 65535 x 65535" big.gif 'over the limit of 150000000 pixels$'
+{ printf '\000\000\002'; zeros 9; le16 65535; le16 65535; printf '\030\040'; zeros 64; } >big.tga
+img_refused "TGA 65535 x 65535" big.tga 'over the limit of 150000000 pixels$'
+{ printf '\377\330\377\300\000\013\010\377\377\377\377\001\001\021\000\377\331'; } >big.jpg
+img_refused "JPEG 65535 x 65535" big.jpg 'over the limit of 150000000 pixels$'
+
+# ---- PAM/PNM headers (lib/img.h: at most 4096 bytes, fields in range) --------
+{ printf 'P7\n'; for i in $(seq 41); do printf '# %098d\n' 0; done
+  printf 'WIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\nx'; } >longhead.pam
+img_refused "PAM header over 4096 bytes" longhead.pam '^sit-load: corrupt PNM: header longer than 4096 bytes$'
+{ printf 'P7\n'; for i in $(seq 39); do printf '# %098d\n' 0; done
+  printf 'WIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\nx'; } >head4k.pam
+expect "PAM header just under 4096 bytes decodes" 0 sit-load -o result head4k.pam
+rm -f result
+{ printf 'P7\n# %0260d\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\nx' 0; } >longline.pam
+img_refused "PAM header line of 263 bytes" longline.pam 'header line too long$'
+printf 'P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 65536\nENDHDR\nxx' >max65536.pam
+img_refused "PAM MAXVAL 65536" max65536.pam '^sit-load: corrupt PAM: MAXVAL 65536 out of range$'
+printf 'P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 0\nENDHDR\nx' >max0.pam
+img_refused "PAM MAXVAL 0" max0.pam 'MAXVAL 0 out of range$'
+printf 'P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 65535\nENDHDR\n\377\377' >max65535.pam
+expect "PAM MAXVAL 65535 (the limit) decodes" 0 sit-load -o result max65535.pam
+rm -f result
+printf 'P7\nWIDTH 1\nHEIGHT 1\nDEPTH 5\nMAXVAL 255\nENDHDR\nxxxxx' >depth5.pam
+img_refused "PAM DEPTH 5" depth5.pam '^sit-load: unsupported PAM: DEPTH 5 out of range$'
+printf 'P7\nWIDTH 0\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\n' >w0.pam
+img_refused "PAM WIDTH 0" w0.pam 'WIDTH 0 out of range$'
+printf 'P7\nWIDTH 99999999\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\n' >w8digits.pam
+img_refused "PAM WIDTH of 8 digits" w8digits.pam '^sit-load: corrupt PAM: bad WIDTH$'
+printf 'P5 1 1 65536\nxx' >max65536.pgm
+img_refused "PGM maxval 65536" max65536.pgm '^sit-load: corrupt PNM: maxval over 65535$'
+printf 'P5 1048577 1 255\nx' >w2p20.pgm
+img_refused "PGM width over 2^20" w2p20.pgm '^sit-load: corrupt PNM: width over 1048576$'
+
+# ---- share and sit-visual headers (sit-image(5)): K, N, x, length, rows -----
+# Real PAM shares and a cipher image, with header fields patched and the
+# header checksum (BLAKE2b-128 of bytes 0-63) made right again, so that the
+# field checks, not the checksum, must catch them.
+head -c 1000 /dev/urandom >payload
+sit-share --pam -k 2 -n 3 -i payload -o sh
+sit-visual -e --pam -o vis.pam payload
+# Offset of the raster (the sit header) in a PAM file.
+raster_at() { echo $(( $(grep -abo ENDHDR "$1" | head -1 | cut -d: -f1) + 7 )); }
+# patch FILE OFFSET BYTE...: header bytes from OFFSET, checksum redone.
+patch() {
+	local f=$1 at b
+	at=$(( $(raster_at "$1") + $2 ))
+	shift 2
+	for b; do
+		byte "$b" | dd of="$f" bs=1 seek="$at" conv=notrunc status=none
+		at=$((at + 1))
+	done
+	at=$(raster_at "$f")
+	dd if="$f" bs=1 skip="$at" count=64 status=none | b2sum -l 128 | cut -c1-32 | xxd -r -p |
+		dd of="$f" bs=1 seek=$((at + 64)) conv=notrunc status=none
+}
+# share_refused NAME FILE... REGEX
+share_refused() {
+	local name=$1 re=${!#}
+	set -- "${@:2:$#-2}"
+	expect "$name refused" 65 sit-unshare -o result "$@"
+	errmatch "$name message" "$re"
+	absent "$name leaves no output" result
+}
+INVALID='has an invalid header$'
+cp sh.1.pam k1.pam; patch k1.pam 48 1
+share_refused "share with K 1" k1.pam sh.2.pam "$INVALID"
+cp sh.1.pam k4.pam; patch k4.pam 48 4
+share_refused "share with K 4 over N 3" k4.pam sh.2.pam "$INVALID"
+cp sh.1.pam x0.pam; patch x0.pam 50 0
+share_refused "share with x 0" x0.pam sh.2.pam "$INVALID"
+cp sh.1.pam x4.pam; patch x4.pam 50 4
+share_refused "share with x 4 over N 3" x4.pam sh.2.pam "$INVALID"
+cp sh.1.pam n255.pam; patch n255.pam 48 255 255 255
+share_refused "share 255 of 255 (the limit), K 255, beside a 2-of-3 share:" n255.pam sh.2.pam \
+	'^sit-unshare: shares from different sets'
+share_refused "a lone share 255 of 255, K 255:" n255.pam \
+	'^sit-unshare: fewer than K shares: 1 given, 255 needed$'
+# Payload length: at most the image's samples less 96 (header, checksum).
+w=$(sed -n 's/^WIDTH //p' sh.1.pam); h=$(sed -n 's/^HEIGHT //p' sh.1.pam)
+cap=$((w * h * 3 - 96))
+le64() { le32 $(($1 & 0xffffffff)); le32 $(($1 >> 32)); }
+lenbytes() { le64 "$1" | od -An -tu1; }
+cp sh.1.pam long.pam
+# shellcheck disable=SC2046 # one argument per byte
+patch long.pam 24 $(lenbytes $((cap + 1)))
+share_refused "share with a payload one byte over its image" long.pam sh.2.pam "$INVALID"
+cp sh.1.pam rows.pam; patch rows.pam 18 1; patch rows.pam 20 1
+share_refused "share of image rows with a byte length" rows.pam sh.2.pam "$INVALID"
+cp sh.1.pam ver.pam; patch ver.pam 7 2
+share_refused "share of format version 2" ver.pam sh.2.pam 'was made by a newer version of sit$'
+w2=$(sed -n 's/^WIDTH //p' vis.pam); h2=$(sed -n 's/^HEIGHT //p' vis.pam)
+vcap=$((w2 * h2 * 3 - 96))
+cp vis.pam vlong.pam
+# shellcheck disable=SC2046
+patch vlong.pam 24 $(lenbytes $((vcap + 1)))
+expect "sit-visual payload one byte over its image refused" 65 sit-visual -d -o result vlong.pam
+errmatch "sit-visual over-long payload message" '^sit-visual: image has an invalid header$'
+cp vis.pam vcap.pam
+# shellcheck disable=SC2046
+patch vcap.pam 24 $(lenbytes "$vcap")
+expect "sit-visual payload filling its image (the limit) read, checksum wrong:" 65 sit-visual -d -o result vcap.pam
+errmatch "sit-visual full payload message" 'checksum mismatch$'
+absent "sit-visual refusals leave no output" result
+cp vis.pam vk.pam; patch vk.pam 48 2 3 1
+expect "sit-visual image with share fields refused" 65 sit-visual -d -o result vk.pam
+errmatch "sit-visual share fields message" '^sit-visual: image has an invalid header$'
+# More shares than N can be: a usage error before any is read.
+# shellcheck disable=SC2046 # 256 names
+expect "256 shares named" 64 sit-unshare $(for i in $(seq 256); do echo sh.1.pam; done)
+check "256 shares message" grep -q '^sit-unshare: at most 255 shares$' "$T/err"
