@@ -18,6 +18,8 @@
 
 typedef struct sit_pix_writer {
 	int png;                       /* 1: FAST PNG, 0: PAM */
+	sit_img_sink sink;
+	uint64_t raw_done;             /* PAM: bytes of raster written */
 	sit_img_png_writer pngw;
 	sit_img_pam_writer pamw;
 	uint32_t width, height, rows;  /* rows written so far */
