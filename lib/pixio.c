@@ -147,6 +147,18 @@ sit_pix_writer_abort(sit_pix_writer *w)
 	memset(w, 0, sizeof *w);
 }
 
+size_t
+sit_pix_turn(const int *fds, unsigned n, size_t big)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct stat st;
+
+		if (fstat(fds[i], &st) != 0 || !S_ISREG(st.st_mode))
+			return SIT_PIX_INTERLEAVE;
+	}
+	return big;
+}
+
 /* ---- reading ---------------------------------------------------------- */
 
 int

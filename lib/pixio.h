@@ -71,6 +71,12 @@ typedef struct sit_pix_reader {
  * another share. */
 #define SIT_PIX_INTERLEAVE (8 * 1024)
 
+/* The turn to use over the N descriptors FDS: SIT_PIX_INTERLEAVE when any
+ * of them is a pipe, fifo, socket or device (another process may be
+ * reading or writing the others in step), else BIG, since turns between
+ * regular files only cost system calls. */
+size_t sit_pix_turn(const int *fds, unsigned n, size_t big);
+
 /* Read the first (up to) SIT_PIX_HEAD_LEN bytes of FD into a new *HEAD. */
 int sit_pix_read_head(int fd, unsigned char **head, size_t *len, const char *what,
 	sit_err *e);
