@@ -131,18 +131,29 @@ shares_as_image(sit_img_format f)
 	return f == SIT_IMG_PNG || f == SIT_IMG_PAM || f == SIT_IMG_PNM;
 }
 
+/* Only the descriptor: its bytes are read once the program is confined. */
+static int
+open_input_fd(const struct opts *o)
+{
+	sit_err e = { 0 };
+	int fd = sit_io_open_in(o->in, &e);
+
+	if (fd < 0)
+		sit_die_err(&e);
+	return fd;
+}
+
+/* Sniff the input: an image whose shares keep its shape, or bytes. */
 static void
-open_input(const struct opts *o, struct input *in)
+start_input(const struct opts *o, int fd, struct input *in)
 {
 	unsigned char *head;
 	size_t len;
 	sit_err e = { 0 };
-	int fd;
 
 	memset(in, 0, sizeof *in);
 	in->what = o->in != NULL && strcmp(o->in, "-") != 0 ? o->in : "standard input";
-	if ((fd = sit_io_open_in(o->in, &e)) < 0 ||
-	    sit_pix_read_head(fd, &head, &len, in->what, &e) != 0)
+	if (sit_pix_read_head(fd, &head, &len, in->what, &e) != 0)
 		sit_die_err(&e);
 	in->image = !o->bytes && shares_as_image(sit_img_sniff(head, len));
 	if (in->image) {
@@ -205,18 +216,27 @@ share_name(const struct opts *o, unsigned i, struct share *s)
 		sit_die(EX_USAGE, "output name too long");
 }
 
-/* Open share I's output and write its header. */
+/* Share I's output file (a temporary one until the end). */
 static void
-open_share(const struct opts *o, unsigned i, sit_pixhdr *h, struct share *s)
+open_share(const struct opts *o, unsigned i, struct share *s)
+{
+	sit_err e = { 0 };
+
+	share_name(o, i, s);
+	if (sit_out_open(&s->out, s->name, o->force, 0666, &e) != 0)
+		sit_die_err(&e);
+}
+
+/* Start share I's image and write its header. */
+static void
+start_share(const struct opts *o, unsigned i, sit_pixhdr *h, struct share *s)
 {
 	sit_err e = { 0 };
 	int png;
 
-	share_name(o, i, s);
 	h->x = i + 1;
 	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(s->name));
-	if (sit_pixhdr_encode(h, s->hdr, &e) != 0 ||
-	    sit_out_open(&s->out, s->name, o->force, 0666, &e) != 0)
+	if (sit_pixhdr_encode(h, s->hdr, &e) != 0)
 		sit_die_err(&e);
 	s->sink.write = sit_img_sink_out;
 	s->sink.ctx = &s->out;
@@ -397,32 +417,35 @@ main(int argc, char **argv)
 	sit_pixhdr h;
 	sit_err e = { 0 };
 	unsigned flags = 0, threads;
-	int rc;
+	int rc, fd;
 
 	sit_cli_init("sit-share");
 	parse(argc, argv, &o);
 	if (sit_shamir_split_init(&sp, o.k, o.n, &e) != 0)
 		sit_die_err(&e);
-	open_input(&o, &in);
+	fd = open_input_fd(&o);
+	sh = calloc(o.n, sizeof *sh);
+	if (sh == NULL)
+		sit_die(EX_OSERR, "out of memory");
+	for (unsigned i = 0; i < o.n; i++) {
+		open_share(&o, i, &sh[i]);
+		flags |= sit_sandbox_out_flags(&sh[i].out);
+	}
+	threads = sit_pipeline_threads();
+	/* Everything is open: from here on only the descriptors we hold
+	 * (sandbox.h), before a byte of the input is looked at. */
+	if ((rc = sit_sandbox_enter(flags, &e)) < 0)
+		sit_die_err(&e);
+	if (o.verbose)
+		sit_warn("%s", sit_sandbox_describe(rc));
+	start_input(&o, fd, &in);
 	memset(&h, 0, sizeof h);
 	share_shape(&in, &h);
 	h.k = o.k;
 	h.n = o.n;
 	randombytes_buf(h.set_id, sizeof h.set_id);
-	sh = calloc(o.n, sizeof *sh);
-	if (sh == NULL)
-		sit_die(EX_OSERR, "out of memory");
 	for (unsigned i = 0; i < o.n; i++)
-		open_share(&o, i, &h, &sh[i]);
-	threads = sit_pipeline_threads();
-	/* Every share is open: from here on only the descriptors we hold
-	 * (sandbox.h), while the input is read and split. */
-	for (unsigned i = 0; i < o.n; i++)
-		flags |= sit_sandbox_out_flags(&sh[i].out);
-	if ((rc = sit_sandbox_enter(flags, &e)) < 0)
-		sit_die_err(&e);
-	if (o.verbose)
-		sit_warn("%s", sit_sandbox_describe(rc));
+		start_share(&o, i, &h, &sh[i]);
 	split_all(&in, &sp, sh, threads);
 	if (!in.image && sit_pix_src_end(&in.src, in.what, &e) != 0)
 		sit_die_err(&e);
