@@ -187,7 +187,7 @@ sink_put(struct sink *k, const uint8_t *buf, size_t len, sit_err *e)
  * batches side by side, and the main thread writes them out in order. */
 struct join {
 	struct share *sh;
-	unsigned k;
+	unsigned k, count;        /* K rebuild; all COUNT are read and checked */
 	sit_shamir_join j;
 	uint64_t length, done;
 	size_t batch;             /* bytes per batch, a multiple of the block */
@@ -228,7 +228,7 @@ fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
 	for (size_t off = 0; off < b->len; off += jn->turn) {
 		size_t m = b->len - off < jn->turn ? b->len - off : jn->turn;
 
-		for (unsigned i = 0; i < jn->k; i++) {
+		for (unsigned i = 0; i < jn->count; i++) {
 			struct share *s = &jn->sh[i];
 			if (sit_pix_reader_get(&s->r, b->in[i] + off, m, s->name, e) != 0)
 				return -1;
@@ -268,34 +268,36 @@ write_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
 	return sink_put(jn->out, b->secret, b->len, e);
 }
 
-/* Rebuild from the first K shares, checking their checksums on the way. */
+/* Rebuild from the first K shares.  Every share given is read in the same
+ * turns and summed, even those beyond K: fifos from one sit-share are
+ * written in turns, so a share left unread would stall the others. */
 static void
-join_all(struct share *sh, unsigned k, uint64_t length, struct sink *out,
-	unsigned threads)
+join_all(struct share *sh, unsigned k, unsigned count, uint64_t length,
+	struct sink *out, unsigned threads)
 {
 	static const sit_pipeline_ops ops = { fill_batch, join_batch, write_batch };
 	struct batch batches[SIT_PIPELINE_MAX_THREADS + 2];
 	void *slots[SIT_PIPELINE_MAX_THREADS + 2];
 	unsigned nslots = threads + 2;
-	struct join jn = { sh, k, { 0 }, length, 0, batch_size(k), 0, out };
+	struct join jn = { sh, k, count, { 0 }, length, 0, batch_size(count), 0, out };
 	uint8_t xs[SIT_SHAMIR_MAX_N];
 	int fds[SIT_SHAMIR_MAX_N];
 	sit_err e = { 0 };
 	int rc;
 
-	for (unsigned i = 0; i < k; i++) {
+	for (unsigned i = 0; i < count; i++) {
 		xs[i] = (uint8_t)sh[i].h.x;
 		fds[i] = sh[i].fd;
 	}
 	if (sit_shamir_join_init(&jn.j, xs, k, &e) != 0)
 		sit_die_err(&e);
-	jn.turn = sit_pix_turn(fds, k, jn.batch);
+	jn.turn = sit_pix_turn(fds, count, jn.batch);
 	memset(batches, 0, sizeof batches);
 	for (unsigned t = 0; t < nslots; t++) {
 		struct batch *b = &batches[t];
 		int ok = (b->secret = malloc(jn.batch)) != NULL;
 
-		for (unsigned i = 0; ok && i < k; i++)
+		for (unsigned i = 0; ok && i < count; i++)
 			ok = (b->in[i] = malloc(jn.batch)) != NULL;
 		if (!ok)
 			sit_die(EX_OSERR, "out of memory");
@@ -306,7 +308,7 @@ join_all(struct share *sh, unsigned k, uint64_t length, struct sink *out,
 		if (batches[t].secret != NULL)
 			sodium_memzero(batches[t].secret, jn.batch);
 		free(batches[t].secret);
-		for (unsigned i = 0; i < k; i++)
+		for (unsigned i = 0; i < count; i++)
 			free(batches[t].in[i]);
 	}
 	if (rc != 0)
@@ -365,8 +367,8 @@ main(int argc, char **argv)
 		start_share(&sh[i], sh[i].name);
 	check_set(sh, o.count);
 	start_sink(&o, &sh[0].h, &out);
-	join_all(sh, sh[0].h.k, sh[0].h.length, &out, threads);
-	check_sums(sh, sh[0].h.k);
+	join_all(sh, sh[0].h.k, o.count, sh[0].h.length, &out, threads);
+	check_sums(sh, o.count);
 	if (out.image && sit_pix_writer_end(&out.w, &e) != 0)
 		sit_die_err(&e);
 	for (unsigned i = 0; i < o.count; i++) {

@@ -6,9 +6,9 @@
  * one place.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pipeline.h"
 
@@ -182,8 +182,14 @@ sit_pipeline_run(const sit_pipeline_ops *ops, void *ctx, void *const *slots,
 unsigned
 sit_pipeline_threads(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	int n;
 
+	/* The CPUs this process may run on (taskset, cpusets), not all the
+	 * machine has: one CPU means no threads at all. */
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 0;
+	n = CPU_COUNT(&set);
 	if (n <= 1)
 		return 0;
 	return n > 4 ? 4 : (unsigned)n;

@@ -46,8 +46,8 @@ typedef struct sit_pipeline_ops {
 int sit_pipeline_run(const sit_pipeline_ops *ops, void *ctx, void *const *slots,
 	unsigned nslots, unsigned threads, sit_err *e);
 
-/* Worker threads worth starting on this machine (online CPUs, at most 4;
- * 0 on one CPU).  Call it before sit_sandbox_enter(): it reads /sys. */
+/* Worker threads worth starting: the CPUs this process may use, at most
+ * 4; 0 on one CPU (then the stages take turns on the calling thread). */
 unsigned sit_pipeline_threads(void);
 
 #endif
