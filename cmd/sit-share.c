@@ -266,21 +266,6 @@ struct batch {
 	uint8_t *out[SIT_SHAMIR_MAX_N]; /* BATCH bytes of each share */
 };
 
-/* A batch, its input and all its shares, stays near 1 MiB so that it is
- * still in the cache when the main thread sums and writes it (measured:
- * 4 MiB batches cost 50% more time than 1 MiB ones), but never less than
- * one block per share. */
-#define BATCH_MEMORY ((size_t)1024 * 1024)
-
-static size_t
-batch_size(unsigned n)
-{
-	size_t b = BATCH_MEMORY / (n + 1);
-
-	b -= b % SIT_SHAMIR_BLOCK;
-	return b < SIT_SHAMIR_BLOCK ? SIT_SHAMIR_BLOCK : b;
-}
-
 static int
 fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
 {
@@ -363,7 +348,7 @@ split_all(struct input *in, const sit_shamir_split *shamir, struct share *sh,
 	void *slots[SIT_PIPELINE_MAX_THREADS + 2];
 	unsigned nslots = threads + 2;
 	int fds[SIT_SHAMIR_MAX_N];
-	struct split sp = { in, shamir, sh, shamir->n, batch_size(shamir->n), 0 };
+	struct split sp = { in, shamir, sh, shamir->n, sit_shamir_batch_len(shamir->n + 1), 0 };
 	sit_err e = { 0 };
 	int rc;
 

@@ -201,18 +201,6 @@ struct batch {
 	size_t len;
 };
 
-/* As in sit-share: a batch with all its buffers stays near 1 MiB. */
-#define BATCH_MEMORY ((size_t)1024 * 1024)
-
-static size_t
-batch_size(unsigned k)
-{
-	size_t b = BATCH_MEMORY / (k + 1);
-
-	b -= b % SIT_SHAMIR_BLOCK;
-	return b < SIT_SHAMIR_BLOCK ? SIT_SHAMIR_BLOCK : b;
-}
-
 static int
 fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
 {
@@ -279,7 +267,7 @@ join_all(struct share *sh, unsigned k, unsigned count, uint64_t length,
 	struct batch batches[SIT_PIPELINE_MAX_THREADS + 2];
 	void *slots[SIT_PIPELINE_MAX_THREADS + 2];
 	unsigned nslots = threads + 2;
-	struct join jn = { sh, k, count, { 0 }, length, 0, batch_size(count), 0, out };
+	struct join jn = { sh, k, count, { 0 }, length, 0, sit_shamir_batch_len(count + 1), 0, out };
 	uint8_t xs[SIT_SHAMIR_MAX_N];
 	int fds[SIT_SHAMIR_MAX_N];
 	sit_err e = { 0 };

@@ -14,7 +14,7 @@ sit_shamir_split_init(sit_shamir_split *s, unsigned k, unsigned n, sit_err *e)
 			SIT_SHAMIR_MAX_N, k, n);
 	if (sodium_init() < 0)
 		return sit_err_set(e, EX_OSERR, "libsodium cannot be initialised");
-	s->coef = malloc((size_t)(k - 1) * SIT_SHAMIR_BLOCK);
+	s->coef = malloc(SIT_SHAMIR_COEF_LEN(k));
 	if (s->coef == NULL)
 		return sit_err_set(e, EX_OSERR, "out of memory");
 	s->k = k;
@@ -78,11 +78,20 @@ sit_shamir_split_block_at(const sit_shamir_split *s, uint64_t block, uint8_t *co
 	}
 }
 
+size_t
+sit_shamir_batch_len(unsigned buffers)
+{
+	size_t b = (size_t)1024 * 1024 / (buffers > 0 ? buffers : 1);
+
+	b -= b % SIT_SHAMIR_BLOCK;
+	return b < SIT_SHAMIR_BLOCK ? SIT_SHAMIR_BLOCK : b;
+}
+
 void
 sit_shamir_split_free(sit_shamir_split *s)
 {
 	if (s->coef != NULL) {
-		sodium_memzero(s->coef, (size_t)(s->k - 1) * SIT_SHAMIR_BLOCK);
+		sodium_memzero(s->coef, SIT_SHAMIR_COEF_LEN(s->k));
 		free(s->coef);
 	}
 	sodium_memzero(s->key, sizeof s->key);
