@@ -11,6 +11,8 @@
  *   next byte   M, then M bytes: x values for sit_shamir_join_init as a
  *               hostile share set would give them (zero, repeated, any M)
  *   the rest    the secret (also the data of the GF(2^8) check)
+ * Byte 0's top bit splits with sit_shamir_split_block_at (sit-share's
+ * threads), at a block number made from byte 1, instead of split_block.
  * Properties checked:
  *   - any K shares, and any K + 1, rebuild exactly the secret;
  *   - join_init refuses exactly the x lists with a 0, a repeat, or a count
@@ -110,8 +112,8 @@ check_join_init(const uint8_t *xs, unsigned m)
 
 /* Split SECRET k-of-n and rebuild it from the shares in PICK order. */
 static void
-check_split_join(unsigned k, unsigned n, const uint8_t *pick, const uint8_t *secret,
-	size_t len)
+check_split_join(unsigned k, unsigned n, const uint8_t *pick, uint64_t at_block,
+	const uint8_t *secret, size_t len)
 {
 	sit_shamir_split s;
 	sit_shamir_join j;
@@ -125,7 +127,16 @@ check_split_join(unsigned k, unsigned n, const uint8_t *pick, const uint8_t *sec
 	fuzz_must(out != NULL, "malloc");
 	for (unsigned i = 0; i < n; i++)
 		fuzz_must((shares[i] = malloc(len + 1)) != NULL, "malloc");
-	sit_shamir_split_block(&s, secret, len, shares);
+	if (at_block == 0) {
+		sit_shamir_split_block(&s, secret, len, shares);
+	} else {
+		/* The threads' entry: block AT_BLOCK - 1 with its own scratch. */
+		uint8_t *coef = malloc(SIT_SHAMIR_COEF_LEN(k));
+
+		fuzz_must(coef != NULL, "malloc");
+		sit_shamir_split_block_at(&s, at_block - 1, coef, secret, len, shares);
+		free(coef);
+	}
 	sit_shamir_split_free(&s);
 	for (unsigned use = k; use <= n && use <= k + 1; use++) {
 		for (unsigned i = 0; i < use; i++) {
@@ -175,7 +186,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	at += m;
 	if (at > size)
 		at = size;
-	check_split_join(k, n, pick, data + at, size - at);
+	/* Byte 0's top bit: split with sit_shamir_split_block_at (as sit-share's
+	 * threads do), at a block number from byte 1, else split_block. */
+	check_split_join(k, n, pick, data[0] & 0x80 ? 1 + ((uint64_t)data[1] << 40) : 0,
+		data + at, size - at);
 	check_gf256(data[1], data, size, (size_t)(data[0] & 31) < size ? (size_t)(data[0] & 31) : 0);
 	return 0;
 }

@@ -9,17 +9,20 @@
  *                   (sit_pixhdr_sum_*) -> the checksum compared -> drained
  *   sit-unshare     the same up to the header for every share (kind S) ->
  *                   one set, no share twice, at least K -> an image writer
- *                   when the shares carry an image -> payloads joined K at a
- *                   time (sit_shamir_join_*) in turns of 8 KiB while each
- *                   share's checksum runs -> checksums compared -> drained
+ *                   when the shares carry an image -> lib/pipeline.h: every
+ *                   share read in turns (sit_pix_turn) and summed, the first
+ *                   K joined (sit_shamir_join_*), batches written in order
+ *                   -> every checksum compared -> drained
  *
  * Input: two control bytes, then one or more netpbm images back to back
  * (the first is sit-visual's; all of them, up to 4, are sit-unshare's
  * shares; each ends where its header says its raster ends).  Byte 0:
  *   bit 0     recompute each image's header checksum (BLAKE2b of bytes 0-63)
  *   bit 1     recompute each image's payload checksum (Poly1305, after the
- *             payload), so the fuzzer gets past checks it cannot forge
+ *             payload, version 1 or 2 as the header says), so the fuzzer
+ *             gets past checks it cannot forge
  *   bit 2     write a rebuilt image as PNG (else PAM)
+ *   bit 3     run the pipeline with 2 worker threads (else on this thread)
  *   bits 4-7  cap every read() at that many bytes (fuzz.h; 0: no cap)
  * Byte 1: every Nth read fails with EINTR first (bits 0-3; 0: never).
  * The fix-ups apply to images whose raster is the sample stream (maxval 255
@@ -40,6 +43,7 @@
 #include "img.h"
 #include "io.h"
 #include "pixhdr.h"
+#include "pipeline.h"
 #include "pixio.h"
 #include "shamir.h"
 
@@ -226,7 +230,6 @@ struct share {
 	sit_pixhdr h;
 	sit_pixhdr_sum sum;
 	unsigned char hdr[SIT_PIXHDR_LEN];
-	uint8_t *buf;
 };
 
 /* sit-unshare's check_set. */
@@ -248,25 +251,104 @@ check_set(const struct share *sh, unsigned count)
 	return count < a->k ? -1 : 0;
 }
 
-/* sit-unshare on the COUNT images; the rebuilt stream or image to OUT. */
+/* sit-unshare's join_all, on lib/pipeline.h: every share given is read in
+ * turns and summed, the first K rebuild, batches are written in order.
+ * Batches of one Shamir block (the program's are about 1 MiB: the same
+ * code, more memory per run). */
+struct join {
+	struct share *sh;
+	unsigned k, count;
+	sit_shamir_join j;
+	uint64_t length, done;
+	size_t turn;
+	int image;
+	sit_pix_writer *w;
+	sit_img_buf *out;
+};
+
+struct batch {
+	uint8_t *in[MAX_SHARES];
+	uint8_t secret[SIT_SHAMIR_BLOCK];
+	size_t len;
+};
+
 static int
-unshare(const struct image *im, unsigned count, int png, sit_img_buf *out)
+fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
 {
-	struct share sh[MAX_SHARES];
+	struct join *jn = ctx;
+	struct batch *b = slot;
+	uint64_t left = jn->length - jn->done;
+
+	(void)index;
+	if (left == 0)
+		return 0;
+	b->len = left < SIT_SHAMIR_BLOCK ? (size_t)left : SIT_SHAMIR_BLOCK;
+	for (size_t off = 0; off < b->len; off += jn->turn) {
+		size_t m = b->len - off < jn->turn ? b->len - off : jn->turn;
+
+		for (unsigned i = 0; i < jn->count; i++) {
+			if (sit_pix_reader_get(&jn->sh[i].r, b->in[i] + off, m, "share", e) != 0)
+				return refuse(e);
+			sit_pixhdr_sum_update(&jn->sh[i].sum, b->in[i] + off, m);
+		}
+	}
+	jn->done += b->len;
+	return 1;
+}
+
+static int
+join_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct join *jn = ctx;
+	struct batch *b = slot;
 	const uint8_t *ins[MAX_SHARES];
+
+	(void)index;
+	(void)e;
+	for (unsigned i = 0; i < jn->k; i++)
+		ins[i] = b->in[i];
+	sit_shamir_join_block(&jn->j, ins, b->len, b->secret);
+	return 0;
+}
+
+static int
+write_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct join *jn = ctx;
+	struct batch *b = slot;
+
+	(void)index;
+	if ((jn->image ? sit_pix_writer_put(jn->w, b->secret, b->len, e)
+	    : sit_img_sink_buf(jn->out, b->secret, b->len, e)) != 0)
+		return refuse(e);
+	return 0;
+}
+
+#define SLOTS 4
+
+/* sit-unshare on the COUNT images; the rebuilt stream or image to OUT.
+ * THREADS: the pipeline's workers (0: all on this thread). */
+static int
+unshare(const struct image *im, unsigned count, int png, unsigned threads,
+	sit_img_buf *out)
+{
+	static const sit_pipeline_ops ops = { fill_batch, join_batch, write_batch };
+	struct share sh[MAX_SHARES];
+	struct batch *batches = NULL;
+	void *slots[SLOTS];
 	uint8_t xs[MAX_SHARES];
+	int fds[MAX_SHARES];
 	sit_img_sink sink = { sit_img_sink_buf, out };
 	sit_pix_writer w;
-	sit_shamir_join j;
+	struct join jn;
 	sit_err e = { 0 };
-	uint8_t *secret = NULL;
-	unsigned k = 0, opened = 0;
-	int image = 0, writing = 0, rc = -1;
-	uint64_t length;
+	unsigned opened = 0;
+	int writing = 0, rc = -1;
 
 	memset(sh, 0, sizeof sh);
+	memset(&jn, 0, sizeof jn);
 	for (unsigned i = 0; i < count; i++)
-		sh[i].fd = feed(im[i].bytes, im[i].len);
+		sh[i].fd = fds[i] = feed(im[i].bytes, im[i].len);
 	for (; opened < count; opened++)
 		if (open_image(&sh[opened].r, sh[opened].fd, sh[opened].hdr, &sh[opened].h,
 		    SIT_PIXHDR_SHARE) != 0) {
@@ -277,10 +359,14 @@ unshare(const struct image *im, unsigned count, int png, sit_img_buf *out)
 		sit_pixhdr_sum_init(&sh[i].sum, sh[i].hdr);
 	if (check_set(sh, count) != 0)
 		goto done;
-	k = sh[0].h.k;
-	length = sh[0].h.length;
-	image = sh[0].h.content == SIT_PIXHDR_PIXELS;
-	if (image) {
+	jn.sh = sh;
+	jn.k = sh[0].h.k;
+	jn.count = count;
+	jn.length = sh[0].h.length;
+	jn.image = sh[0].h.content == SIT_PIXHDR_PIXELS;
+	jn.w = &w;
+	jn.out = out;
+	if (jn.image) {
 		if (sit_pix_writer_begin(&w, &sink, png, sh[0].h.width, sh[0].h.rows,
 		    sh[0].h.channels, sh[0].h.depth, &e) != 0) {
 			refuse(&e);
@@ -288,36 +374,26 @@ unshare(const struct image *im, unsigned count, int png, sit_img_buf *out)
 		}
 		writing = 1;
 	}
-	fuzz_must((secret = malloc(SIT_SHAMIR_BLOCK)) != NULL, "malloc");
-	for (unsigned i = 0; i < k; i++) {
+	for (unsigned i = 0; i < jn.k; i++)
 		xs[i] = (uint8_t)sh[i].h.x;
-		fuzz_must((sh[i].buf = malloc(SIT_PIX_INTERLEAVE)) != NULL, "malloc");
-		ins[i] = sh[i].buf;
-	}
-	if (sit_shamir_join_init(&j, xs, k, &e) != 0) {
+	if (sit_shamir_join_init(&jn.j, xs, jn.k, &e) != 0) {
 		refuse(&e);
 		goto done;
 	}
-	for (uint64_t done = 0; done < length;) {
-		size_t len = length - done < SIT_PIX_INTERLEAVE ? (size_t)(length - done)
-			: SIT_PIX_INTERLEAVE;
-
-		for (unsigned i = 0; i < k; i++) {
-			if (sit_pix_reader_get(&sh[i].r, sh[i].buf, len, "share", &e) != 0) {
-				refuse(&e);
-				goto done;
-			}
-			sit_pixhdr_sum_update(&sh[i].sum, sh[i].buf, len);
-		}
-		sit_shamir_join_block(&j, ins, len, secret);
-		if ((image ? sit_pix_writer_put(&w, secret, len, &e)
-		    : sit_img_sink_buf(out, secret, len, &e)) != 0) {
-			refuse(&e);
-			goto done;
-		}
-		done += len;
+	jn.turn = sit_pix_turn(fds, count, SIT_SHAMIR_BLOCK);
+	fuzz_must((batches = calloc(SLOTS, sizeof *batches)) != NULL, "calloc");
+	for (unsigned t = 0; t < SLOTS; t++) {
+		for (unsigned i = 0; i < count; i++)
+			fuzz_must((batches[t].in[i] = malloc(SIT_SHAMIR_BLOCK)) != NULL, "malloc");
+		slots[t] = &batches[t];
 	}
-	for (unsigned i = 0; i < k; i++) {
+	if (sit_pipeline_run(&ops, &jn, slots, SLOTS, threads, &e) != 0) {
+		refuse(&e);
+		goto done;
+	}
+	if (jn.done != jn.length)
+		fail("the pipeline stopped before the length the shares say");
+	for (unsigned i = 0; i < count; i++) {
 		unsigned char want[SIT_PIXHDR_SUM_LEN], got[SIT_PIXHDR_SUM_LEN];
 
 		sit_pixhdr_sum_final(&sh[i].sum, want);
@@ -328,7 +404,7 @@ unshare(const struct image *im, unsigned count, int png, sit_img_buf *out)
 		if (sodium_memcmp(want, got, sizeof want) != 0)
 			goto done;
 	}
-	if (image) {
+	if (jn.image) {
 		writing = 0;
 		if (sit_pix_writer_end(&w, &e) != 0) {
 			refuse(&e);
@@ -340,19 +416,21 @@ unshare(const struct image *im, unsigned count, int png, sit_img_buf *out)
 			refuse(&e);
 			goto done;
 		}
-	if (image ? out->len < length : out->len != length)
+	if (jn.image ? out->len < jn.length : out->len != jn.length)
 		fail("rebuilt output of another length than the shares say");
 	rc = 0;
 done:
 	if (writing)
 		sit_pix_writer_abort(&w);
+	for (unsigned t = 0; batches != NULL && t < SLOTS; t++)
+		for (unsigned i = 0; i < count; i++)
+			free(batches[t].in[i]);
+	free(batches);
 	for (unsigned i = 0; i < count; i++) {
 		if (i < opened)
 			sit_pix_reader_close(&sh[i].r);
 		close(sh[i].fd);
-		free(sh[i].buf);
 	}
-	free(secret);
 	return rc;
 }
 
@@ -382,7 +460,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	visual_decode(&im[0], &out);
 	free(out.data);
 	memset(&out, 0, sizeof out);
-	unshare(im, n, flags & 4, &out);
+	unshare(im, n, flags & 4, flags & 8 ? 2 : 0, &out);
 	free(out.data);
 	fuzz_read_cap = fuzz_read_eintr = 0;
 done:

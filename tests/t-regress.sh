@@ -62,6 +62,18 @@ for f in "$R"/img/*; do
 	refused "img/$(basename "$f")" sit-load -o result "$f"
 	rm -f result
 done
+for f in "$R"/visual/*; do
+	[ -f "$f" ] || continue
+	n=$((n + 1))
+	refused "visual/$(basename "$f")" sit-visual -d -o result "$f"
+	rm -f result
+done
+for f in "$R"/share/*; do
+	[ -f "$f" ] || continue
+	n=$((n + 1))
+	refused "share/$(basename "$f")" sit-unshare -o result "$f"
+	rm -f result
+done
 # stb_image's own crash reports, written again (stb/README); ok-* decode
 # (tests/t-stb.sh checks them).
 for f in "$R"/stb/*; do
