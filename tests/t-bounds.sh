@@ -224,8 +224,8 @@ patch long.pam 24 $(lenbytes $((cap + 1)))
 share_refused "share with a payload one byte over its image" long.pam sh.2.pam "$INVALID"
 cp sh.1.pam rows.pam; patch rows.pam 18 1; patch rows.pam 20 1
 share_refused "share of image rows with a byte length" rows.pam sh.2.pam "$INVALID"
-cp sh.1.pam ver.pam; patch ver.pam 7 2
-share_refused "share of format version 2" ver.pam sh.2.pam 'was made by a newer version of sit$'
+cp sh.1.pam ver.pam; patch ver.pam 7 3
+share_refused "share of format version 3" ver.pam sh.2.pam 'was made by a newer version of sit$'
 w2=$(sed -n 's/^WIDTH //p' vis.pam); h2=$(sed -n 's/^HEIGHT //p' vis.pam)
 vcap=$((w2 * h2 * 3 - 96))
 cp vis.pam vlong.pam
