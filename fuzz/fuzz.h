@@ -41,7 +41,8 @@ fuzz_must(int ok, const char *what)
  * go straight to ASan.  16-byte alignment throughout, as the AES-GCM state in
  * lib/seal.c wants. */
 #define FUZZ_BIG (128u << 10)
-#define FUZZ_SPARES 8
+/* fuzz/shamir.c alone wants 2 x 15 sizes ((K-1) x 64 KiB, K = 2..16). */
+#define FUZZ_SPARES 32
 static struct { void *p; size_t size; int busy; } fuzz_spares[FUZZ_SPARES];
 
 void *sit_fuzz_malloc(size_t size);
