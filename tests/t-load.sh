@@ -222,6 +222,16 @@ expect "truncated GIF refused" 65 sit-load cut.gif
 head -c 3000 x.pam >cut.pam
 expect "truncated PAM refused" 65 sit-load cut.pam
 errmatch "truncated PAM message" '^sit-load: truncated PNM'
+# Run-length TGA, 5x3 BGR: a run of 4, a literal of 3 crossing a row, a run
+# of 7, a literal of 1.  Every packet is walked before decoding: the whole
+# file decodes, one byte less is truncated (stb_image would read a zero).
+printf '\0\0\n\0\0\0\0\0\0\0\0\0\5\0\3\0\30\40\203\1\2\3\2\4\5\6\7\10\11\12\13\14\206\11\11\11\0\5\5\5' >rle.tga
+expect "run-length TGA decodes" 0 sit-load --to pam -o rle.pam rle.tga
+check "run-length TGA pixels" test "$(tail -c 45 rle.pam | od -An -tu1 | tr -s ' \n' ' ')" = \
+	" 3 2 1 3 2 1 3 2 1 3 2 1 6 5 4 9 8 7 12 11 10 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 5 5 5 "
+head -c -1 rle.tga >rle-cut.tga
+expect "run-length TGA one byte short refused" 65 sit-load rle-cut.tga
+errmatch "run-length TGA truncation message" '^sit-load: truncated TGA: 39 of 40 bytes$'
 printf 'P5\n2 1\n3\n\x01\x07' >over.pgm
 expect "PGM sample over maxval refused" 65 sit-load over.pgm
 printf 'P7\nWIDTH 2\nWIDTH 2\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\nab' >dup.pam
