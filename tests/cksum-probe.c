@@ -1,20 +1,21 @@
 /* cksum-probe - the four checksums of lib/cksum.h over stdin, fed in pieces.
  *
- *   cksum-probe [-r SEED | -p N[,N...]] [-s SEED0,SEED1,SEED2,SEED3]
+ *   cksum-probe [-s SEED0,SEED1,SEED2,SEED3] [-w] [-p N[,N...]]... [-r SEED]...
  *
- * Reads all of stdin, then feeds it to each checksum in pieces, chaining the
- * calls, and prints four lines:
+ * Reads all of stdin, then, for each way of cutting it named by an option
+ * in turn, feeds it to each checksum in pieces, chaining the calls, and
+ * prints four lines:
  *
  *   crc32 XXXXXXXX
  *   adler32 XXXXXXXX
  *   crc32c XXXXXXXX
  *   lanes XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX   (sit_cksum_lanes_final, hex)
  *
- * Pieces: the whole input at once (default); -p N,N,...: those sizes in
- * turn, over again until the input ends (0 is allowed: an empty call);
- * -r SEED: sizes drawn from a fixed generator seeded by SEED, most of them
- * small (cuts inside words and 32-byte groups), some up to 64 KiB.
- * -s: the four lane seeds in hex (default 0,1,deadbeef,ffffffff).
+ * Ways: -w the whole input at once (also what no option means); -p N,N,...
+ * those piece sizes in turn, over again until the input ends (0 is allowed:
+ * an empty call); -r SEED sizes drawn from a fixed generator seeded by SEED,
+ * most of them small (cuts inside words and 32-byte groups), some up to
+ * 64 KiB.  -s: the four lane seeds in hex (default 0,1,deadbeef,ffffffff).
  *
  * tests/t-cksum.sh compares the output with independent oracles.  The
  * Makefile builds it twice: build/NAME/tests/cksum-probe with libsit's
@@ -108,38 +109,19 @@ next_piece(pieces *pc)
 	return SIZE_MAX;
 }
 
-int
-main(int argc, char **argv)
+/* One way of cutting BUF: the four lines. */
+static void
+run_way(pieces *pc, const uint32_t seed[4], const unsigned char *buf, size_t len)
 {
-	pieces pc = { NULL, NULL, 0 };
-	uint32_t seed[4] = { 0, 1, 0xdeadbeef, 0xffffffff };
 	uint32_t crc = SIT_CKSUM_CRC32_INIT, adler = SIT_CKSUM_ADLER32_INIT;
 	uint32_t crcc = SIT_CKSUM_CRC32C_INIT;
 	sit_cksum_lanes lanes;
-	unsigned char out[SIT_CKSUM_LANES_LEN], *buf;
-	size_t len, off = 0, empty = 0;
-	int opt;
+	unsigned char out[SIT_CKSUM_LANES_LEN];
+	size_t off = 0, empty = 0;
 
-	while ((opt = getopt(argc, argv, "r:p:s:")) != -1) {
-		switch (opt) {
-		case 'r':
-			pc.state = strtoull(optarg, NULL, 10) * 2654435761u + 1;
-			break;
-		case 'p':
-			pc.list = pc.next = optarg;
-			break;
-		case 's':
-			if (sscanf(optarg, "%x,%x,%x,%x", &seed[0], &seed[1], &seed[2], &seed[3]) != 4)
-				die("bad -s seeds");
-			break;
-		default:
-			die("usage: cksum-probe [-r SEED | -p N[,N...]] [-s S0,S1,S2,S3]");
-		}
-	}
-	buf = read_all(&len);
 	sit_cksum_lanes_init(&lanes, seed);
 	while (off < len) {
-		size_t n = next_piece(&pc);
+		size_t n = next_piece(pc);
 
 		if (n > len - off)
 			n = len - off;
@@ -156,6 +138,50 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof out; i++)
 		printf("%02x", out[i]);
 	printf("\n");
+}
+
+#define MAX_WAYS 32
+
+int
+main(int argc, char **argv)
+{
+	pieces ways[MAX_WAYS];
+	uint32_t seed[4] = { 0, 1, 0xdeadbeef, 0xffffffff };
+	unsigned char *buf;
+	size_t len;
+	int opt, nways = 0;
+
+	while ((opt = getopt(argc, argv, "wr:p:s:")) != -1) {
+		pieces *pc = &ways[nways];
+
+		if (opt != 's' && nways == MAX_WAYS)
+			die("too many ways");
+		memset(pc, 0, sizeof *pc);
+		switch (opt) {
+		case 'w':
+			nways++;
+			break;
+		case 'r':
+			pc->state = strtoull(optarg, NULL, 10) * 2654435761u + 1;
+			nways++;
+			break;
+		case 'p':
+			pc->list = pc->next = optarg;
+			nways++;
+			break;
+		case 's':
+			if (sscanf(optarg, "%x,%x,%x,%x", &seed[0], &seed[1], &seed[2], &seed[3]) != 4)
+				die("bad -s seeds");
+			break;
+		default:
+			die("usage: cksum-probe [-s S0,S1,S2,S3] [-w] [-p N[,N...]]... [-r SEED]...");
+		}
+	}
+	if (nways == 0)
+		memset(&ways[nways++], 0, sizeof ways[0]);
+	buf = read_all(&len);
+	for (int i = 0; i < nways; i++)
+		run_way(&ways[i], seed, buf, len);
 	free(buf);
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 74;
 }
