@@ -729,6 +729,8 @@ static const uint32_t crc32c_slice[8][256] = {
 };
 
 /* CRC-32 folding constants, reflected over 33 bits (see cksum.c). */
+#define CRC32_FOLD16_H 0x11542778au /* x^(16*128+32) mod P: the first quadword, 256 bytes on */
+#define CRC32_FOLD16_L 0x1322d1430u /* x^(16*128-32) mod P: the second quadword, 256 bytes on */
 #define CRC32_FOLD4_H 0x154442bd4u /* x^(4*128+32) mod P: the first quadword, 64 bytes on */
 #define CRC32_FOLD4_L 0x1c6e41596u /* x^(4*128-32) mod P: the second quadword, 64 bytes on */
 #define CRC32_FOLD1_H 0x1751997d0u /* x^(128+32) mod P: the first quadword, 16 bytes on */
