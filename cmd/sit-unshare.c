@@ -13,6 +13,7 @@
 #include "io.h"
 #include "out.h"
 #include "pixhdr.h"
+#include "pipeline.h"
 #include "pixio.h"
 #include "sandbox.h"
 #include "shamir.h"
@@ -33,7 +34,6 @@ struct share {
 	sit_pixhdr h;
 	sit_pixhdr_sum sum;
 	unsigned char hdr[SIT_PIXHDR_LEN];
-	uint8_t *buf;
 };
 
 /* Where the rebuilt stream goes: bytes, or the rows of an image. */
@@ -175,53 +175,142 @@ start_sink(const struct opts *o, const sit_pixhdr *h, struct sink *k)
 		sit_die_err(&e);
 }
 
-static void
-sink_put(struct sink *k, const uint8_t *buf, size_t len)
+static int
+sink_put(struct sink *k, const uint8_t *buf, size_t len, sit_err *e)
 {
-	sit_err e = { 0 };
-	int rc = k->image ? sit_pix_writer_put(&k->w, buf, len, &e)
-		: sit_out_write(&k->out, buf, len, &e);
+	return k->image ? sit_pix_writer_put(&k->w, buf, len, e)
+		: sit_out_write(&k->out, buf, len, e);
+}
 
-	if (rc != 0)
-		sit_die_err(&e);
+/* Rebuilding goes through lib/pipeline.h: a worker thread reads a batch
+ * from the K shares in order (summing them on the way), workers rebuild
+ * batches side by side, and the main thread writes them out in order. */
+struct join {
+	struct share *sh;
+	unsigned k;
+	sit_shamir_join j;
+	uint64_t length, done;
+	size_t batch;             /* bytes per batch, a multiple of the block */
+	size_t turn;              /* bytes per share per turn when reading */
+	struct sink *out;
+};
+
+struct batch {
+	uint8_t *in[SIT_SHAMIR_MAX_N];  /* BATCH bytes of each share */
+	uint8_t *secret;                /* BATCH bytes rebuilt */
+	size_t len;
+};
+
+/* As in sit-share: a batch with all its buffers stays near 1 MiB. */
+#define BATCH_MEMORY ((size_t)1024 * 1024)
+
+static size_t
+batch_size(unsigned k)
+{
+	size_t b = BATCH_MEMORY / (k + 1);
+
+	b -= b % SIT_SHAMIR_BLOCK;
+	return b < SIT_SHAMIR_BLOCK ? SIT_SHAMIR_BLOCK : b;
+}
+
+static int
+fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct join *jn = ctx;
+	struct batch *b = slot;
+	uint64_t left = jn->length - jn->done;
+
+	(void)index;
+	if (left == 0)
+		return 0;
+	b->len = left < jn->batch ? (size_t)left : jn->batch;
+	/* In turns, as sit-share writes them (see pixio.h). */
+	for (size_t off = 0; off < b->len; off += jn->turn) {
+		size_t m = b->len - off < jn->turn ? b->len - off : jn->turn;
+
+		for (unsigned i = 0; i < jn->k; i++) {
+			struct share *s = &jn->sh[i];
+			if (sit_pix_reader_get(&s->r, b->in[i] + off, m, s->name, e) != 0)
+				return -1;
+			sit_pixhdr_sum_update(&s->sum, b->in[i] + off, m);
+		}
+	}
+	jn->done += b->len;
+	return 1;
+}
+
+static int
+join_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct join *jn = ctx;
+	struct batch *b = slot;
+	const uint8_t *ins[SIT_SHAMIR_MAX_N];
+
+	(void)index;
+	(void)e;
+	for (size_t off = 0; off < b->len; off += SIT_SHAMIR_BLOCK) {
+		size_t m = b->len - off < SIT_SHAMIR_BLOCK ? b->len - off : SIT_SHAMIR_BLOCK;
+
+		for (unsigned i = 0; i < jn->k; i++)
+			ins[i] = b->in[i] + off;
+		sit_shamir_join_block(&jn->j, ins, m, b->secret + off);
+	}
+	return 0;
+}
+
+static int
+write_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct join *jn = ctx;
+	struct batch *b = slot;
+
+	(void)index;
+	return sink_put(jn->out, b->secret, b->len, e);
 }
 
 /* Rebuild from the first K shares, checking their checksums on the way. */
 static void
-join_all(struct share *sh, unsigned k, uint64_t length, struct sink *out)
+join_all(struct share *sh, unsigned k, uint64_t length, struct sink *out,
+	unsigned threads)
 {
-	const uint8_t *ins[SIT_SHAMIR_MAX_N];
+	static const sit_pipeline_ops ops = { fill_batch, join_batch, write_batch };
+	struct batch batches[SIT_PIPELINE_MAX_THREADS + 2];
+	void *slots[SIT_PIPELINE_MAX_THREADS + 2];
+	unsigned nslots = threads + 2;
+	struct join jn = { sh, k, { 0 }, length, 0, batch_size(k), 0, out };
 	uint8_t xs[SIT_SHAMIR_MAX_N];
-	uint8_t *secret = malloc(SIT_SHAMIR_BLOCK);
-	sit_shamir_join j;
+	int fds[SIT_SHAMIR_MAX_N];
 	sit_err e = { 0 };
+	int rc;
 
-	if (secret == NULL)
-		sit_die(EX_OSERR, "out of memory");
 	for (unsigned i = 0; i < k; i++) {
 		xs[i] = (uint8_t)sh[i].h.x;
-		if ((sh[i].buf = malloc(SIT_SHAMIR_BLOCK)) == NULL)
-			sit_die(EX_OSERR, "out of memory");
-		ins[i] = sh[i].buf;
+		fds[i] = sh[i].fd;
 	}
-	if (sit_shamir_join_init(&j, xs, k, &e) != 0)
+	if (sit_shamir_join_init(&jn.j, xs, k, &e) != 0)
 		sit_die_err(&e);
-	for (uint64_t done = 0; done < length;) {
-		/* In turns, as sit-share writes them (see pixio.h). */
-		size_t len = length - done < SIT_PIX_INTERLEAVE ? (size_t)(length - done)
-			: SIT_PIX_INTERLEAVE;
+	jn.turn = sit_pix_turn(fds, k, jn.batch);
+	memset(batches, 0, sizeof batches);
+	for (unsigned t = 0; t < nslots; t++) {
+		struct batch *b = &batches[t];
+		int ok = (b->secret = malloc(jn.batch)) != NULL;
 
-		for (unsigned i = 0; i < k; i++) {
-			if (sit_pix_reader_get(&sh[i].r, sh[i].buf, len, sh[i].name, &e) != 0)
-				sit_die_err(&e);
-			sit_pixhdr_sum_update(&sh[i].sum, sh[i].buf, len);
-		}
-		sit_shamir_join_block(&j, ins, len, secret);
-		sink_put(out, secret, len);
-		done += len;
+		for (unsigned i = 0; ok && i < k; i++)
+			ok = (b->in[i] = malloc(jn.batch)) != NULL;
+		if (!ok)
+			sit_die(EX_OSERR, "out of memory");
+		slots[t] = b;
 	}
-	sodium_memzero(secret, SIT_SHAMIR_BLOCK);
-	free(secret);
+	rc = sit_pipeline_run(&ops, &jn, slots, nslots, threads, &e);
+	for (unsigned t = 0; t < nslots; t++) {
+		if (batches[t].secret != NULL)
+			sodium_memzero(batches[t].secret, jn.batch);
+		free(batches[t].secret);
+		for (unsigned i = 0; i < k; i++)
+			free(batches[t].in[i]);
+	}
+	if (rc != 0)
+		sit_die_err(&e);
 }
 
 static void
@@ -247,6 +336,7 @@ main(int argc, char **argv)
 	struct share *sh;
 	struct sink out;
 	sit_err e = { 0 };
+	unsigned threads;
 	int rc;
 
 	sit_cli_init("sit-unshare");
@@ -264,6 +354,7 @@ main(int argc, char **argv)
 			sit_die_err(&e);
 	}
 	open_sink(&o, &out);
+	threads = sit_pipeline_threads();
 	/* Everything is open: from here on only the descriptors we hold
 	 * (sandbox.h), before a byte of any share is parsed. */
 	if ((rc = sit_sandbox_enter(sit_sandbox_out_flags(&out.out), &e)) < 0)
@@ -274,7 +365,7 @@ main(int argc, char **argv)
 		start_share(&sh[i], sh[i].name);
 	check_set(sh, o.count);
 	start_sink(&o, &sh[0].h, &out);
-	join_all(sh, sh[0].h.k, sh[0].h.length, &out);
+	join_all(sh, sh[0].h.k, sh[0].h.length, &out, threads);
 	check_sums(sh, sh[0].h.k);
 	if (out.image && sit_pix_writer_end(&out.w, &e) != 0)
 		sit_die_err(&e);
@@ -284,7 +375,6 @@ main(int argc, char **argv)
 			sit_die_err(&e);
 		sit_pix_reader_close(&sh[i].r);
 		sit_io_close_in(sh[i].fd);
-		free(sh[i].buf);
 	}
 	if (sit_out_commit(&out.out, &e) != 0)
 		sit_die_err(&e);
