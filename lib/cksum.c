@@ -3,7 +3,8 @@
  * Each checksum has a portable path and, on x86-64, a faster one chosen at
  * run time (__builtin_cpu_supports), so that one binary runs everywhere:
  *
- *   CRC-32     carry-less multiplication (PCLMULQDQ) folding, below;
+ *   CRC-32     folding by carry-less multiplication, below: 128 bits wide
+ *              with PCLMULQDQ, 512 with VPCLMULQDQ and AVX-512;
  *              portable: slicing-by-8 tables.
  *   Adler-32   AVX2, 32 bytes a step; portable: zlib's loop, unrolled.
  *   CRC-32C    the SSE4.2 crc32 instruction, 8 bytes a step;
