@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +11,7 @@
 
 #include "io.h"
 #include "pixio.h"
+#include "pngstream.h"
 
 /* ---- writing ---------------------------------------------------------- */
 
@@ -168,15 +171,16 @@ open_streamed(sit_pix_reader *r, const sit_img_pam_header *ph)
 	return 0;
 }
 
+/* The whole file in memory, decoded: HEAD holds its first bytes (CAP
+ * allocated). */
 static int
-open_decoded(sit_pix_reader *r, const char *what, sit_err *e)
+open_decoded(sit_pix_reader *r, size_t cap, const char *what, sit_err *e)
 {
 	sit_img_header h;
 	size_t len = r->head_len;
 	int rc;
 
-	if (sit_pix_read_rest(r->fd, &r->head, &len, SIT_PIX_HEAD_LEN, SIT_PIX_FILE_MAX,
-		what, e) != 0)
+	if (sit_pix_read_rest(r->fd, &r->head, &len, cap, SIT_PIX_FILE_MAX, what, e) != 0)
 		return -1;
 	rc = sit_img_decode(r->head, len, NULL, &r->img, &h, e);
 	free(r->head);
@@ -189,6 +193,113 @@ open_decoded(sit_pix_reader *r, const char *what, sit_err *e)
 	r->channels = r->img.channels;
 	r->depth = r->img.depth;
 	r->size = sit_img_size(&r->img);
+	return 0;
+}
+
+static void copy_decoded(sit_pix_reader *r, unsigned char *out, size_t len);
+
+/* ---- PNG streamed ---------------------------------------------------- */
+
+/* The reader's input: one read(2) of what is there. */
+static ssize_t
+read_fd(void *ctx, void *buf, size_t len)
+{
+	int fd = (int)(intptr_t)ctx;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, len);
+
+		if (n >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
+/* 1 streaming, 0 to be decoded whole (HEAD then holds every byte read so
+ * far, CAP allocated), -1 error. */
+static int
+open_png(sit_pix_reader *r, size_t *cap, sit_err *e)
+{
+	sit_pngs_src src = { read_fd, (void *)(intptr_t)r->fd, 0, SIT_PIX_FILE_MAX };
+	sit_img_header h;
+	struct stat st;
+	off_t at;
+	int rc;
+
+	/* A regular file can be started over if streaming fails part way,
+	 * and its end can be checked without waiting on anybody. */
+	r->start = -1;
+	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (at = lseek(r->fd, 0, SEEK_CUR)) >= 0 && (uint64_t)at >= r->head_len) {
+		r->start = (int64_t)at - (int64_t)r->head_len;
+		src.check_eof = 1;
+	}
+	*cap = r->head_len;
+	rc = sit_pngs_open(&r->png, &src, &r->head, &r->head_len, cap, NULL, &h, e);
+	if (rc != SIT_PNGS_STREAM)
+		return rc;
+	r->width = h.width;
+	r->height = h.height;
+	r->channels = h.channels;
+	r->depth = h.depth;
+	r->size = (uint64_t)h.width * h.height * h.channels * (h.depth / 8);
+	return 1;
+}
+
+/* The zlib stream went on in compressed blocks: decode the file whole
+ * from its start, if it has one to go back to. */
+static int
+png_restart(sit_pix_reader *r, const char *what, sit_err *e)
+{
+	uint32_t w = r->width, h = r->height;
+	unsigned c = r->channels, d = r->depth;
+
+	sit_pngs_free(r->png);
+	r->png = NULL;
+	if (r->start < 0)
+		return sit_err_set(e, EX_DATAERR, "%s: its PNG mixes stored and compressed "
+			"blocks and cannot be streamed from a pipe; save it to a file or "
+			"convert it to PAM", what);
+	if (lseek(r->fd, (off_t)r->start, SEEK_SET) < 0)
+		return sit_err_sys(e, EX_IOERR, "cannot go back to the start of %s", what);
+	r->head_len = 0;
+	if (open_decoded(r, 0, what, e) != 0) {
+		char why[SIT_ERR_MAX];
+
+		snprintf(why, sizeof why, "%s", e->msg);
+		return sit_err_set(e, e->code, "%s: %s", what, why);
+	}
+	if (r->width != w || r->height != h || r->channels != c || r->depth != d)
+		return sit_err_set(e, EX_DATAERR, "%s changed while being read", what);
+	return 0;
+}
+
+/* A streaming failure: RC from lib/pngstream, message without the name. */
+static int
+png_failed(sit_pix_reader *r, int rc, const char *what, sit_err *e)
+{
+	char why[SIT_ERR_MAX];
+
+	if (rc == SIT_PNGS_MIXED)
+		return png_restart(r, what, e);
+	snprintf(why, sizeof why, "%s", e->msg);
+	return sit_err_set(e, e->code, "%s: %s", what, why);
+}
+
+/* LEN samples, and after the last one the rest of the file. */
+static int
+png_get(sit_pix_reader *r, unsigned char *out, size_t len, const char *what, sit_err *e)
+{
+	int rc = sit_pngs_get(r->png, out, len, e);
+
+	if (rc != 0) {
+		if (png_failed(r, rc, what, e) != 0)
+			return -1;
+		/* Decoded whole now: the same bytes again, from memory. */
+		copy_decoded(r, out, len);
+		return 0;
+	}
+	if (r->pos + len == r->size && (rc = sit_pngs_finish(r->png, e)) != 0)
+		return png_failed(r, rc, what, e);
 	return 0;
 }
 
@@ -227,10 +338,12 @@ sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 	size_t head_len, const char *what, sit_err *e)
 {
 	sit_img_pam_header ph;
+	size_t cap = head_len;
 	int rc;
 
 	memset(r, 0, sizeof *r);
 	r->fd = fd;
+	r->start = -1;
 	r->head = head;
 	r->head_len = head_len;
 	r->format = sit_img_sniff(r->head, r->head_len);
@@ -248,7 +361,13 @@ sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 		if (ph.maxval == 255 || ph.maxval == 65535)
 			return open_streamed(r, &ph);
 	}
-	rc = open_decoded(r, what, e);
+	if (r->format == SIT_IMG_PNG) {
+		if ((rc = open_png(r, &cap, e)) > 0)
+			return 0;
+		if (rc < 0)
+			goto fail;
+	}
+	rc = open_decoded(r, cap, what, e);
 	if (rc == 0)
 		return 0;
 fail:
@@ -281,6 +400,9 @@ sit_pix_reader_get(sit_pix_reader *r, void *buf, size_t len, const char *what,
 		return sit_err_set(e, EX_DATAERR, "%s ends too early", what);
 	if (r->img.pixels != NULL) {
 		copy_decoded(r, out, len);
+	} else if (r->png != NULL) {
+		if (png_get(r, out, len, what, e) != 0)
+			return -1;
 	} else {
 		size_t from_head = r->head_len - r->head_pos;
 		ssize_t n;
@@ -321,9 +443,11 @@ void
 sit_pix_reader_close(sit_pix_reader *r)
 {
 	free(r->head);
+	sit_pngs_free(r->png);
 	sit_img_free(&r->img);
 	memset(r, 0, sizeof *r);
 	r->fd = -1;
+	r->start = -1;
 }
 
 int

@@ -44,16 +44,22 @@ void sit_pix_writer_abort(sit_pix_writer *w);
  * image the default limits allow, 16-bit RGBA, is below it). */
 #define SIT_PIX_FILE_MAX ((size_t)1300 * 1024 * 1024)
 
+struct sit_pngs;
+
 typedef struct sit_pix_reader {
 	sit_img_format format;         /* as sniffed */
 	uint32_t width, height;
 	unsigned channels, depth;
 	uint64_t size, pos;            /* sample bytes in all, read so far */
 	/* PAM/PNM with maxval 255 or 65535: the raster streams from FD, after
-	 * the HEAD bytes already read.  Anything else: decoded in memory. */
+	 * the HEAD bytes already read.  A PNG whose image data is in stored
+	 * deflate blocks (ours are) streams through PNG (lib/pngstream.h).
+	 * Anything else: decoded in memory. */
 	int fd;
 	unsigned char *head;
 	size_t head_len, head_pos;
+	struct sit_pngs *png;
+	int64_t start;                 /* a regular file: where it began in FD */
 	sit_img img;
 } sit_pix_reader;
 
@@ -85,7 +91,12 @@ int sit_pix_reader_open(sit_pix_reader *r, int fd, const char *what, sit_err *e)
 /* The same after sit_pix_read_head(); takes HEAD over (frees it). */
 int sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 	size_t head_len, const char *what, sit_err *e);
-/* Exactly LEN more sample bytes into BUF (EX_DATAERR if the image ends). */
+/* Exactly LEN more sample bytes into BUF (EX_DATAERR if the image ends).
+ * A streamed PNG is checked as it goes, to the end of the file once the
+ * last sample has been read: a CRC, the Adler-32, the length of the image
+ * data or a truncation can fail any call, with EX_DATAERR naming WHAT.  If
+ * the image data goes on in compressed blocks, a regular file is decoded
+ * whole from its start instead; a pipe cannot be, and fails. */
 int sit_pix_reader_get(sit_pix_reader *r, void *buf, size_t len, const char *what,
 	sit_err *e);
 /* Read what is left of a streamed raster, so that a writer on the other
