@@ -196,8 +196,6 @@ open_decoded(sit_pix_reader *r, size_t cap, const char *what, sit_err *e)
 	return 0;
 }
 
-static void copy_decoded(sit_pix_reader *r, unsigned char *out, size_t len);
-
 /* ---- PNG streamed ---------------------------------------------------- */
 
 /* The reader's input: one read(2) of what is there. */
@@ -222,17 +220,12 @@ open_png(sit_pix_reader *r, size_t *cap, sit_err *e)
 	sit_pngs_src src = { read_fd, (void *)(intptr_t)r->fd, 0, SIT_PIX_FILE_MAX };
 	sit_img_header h;
 	struct stat st;
-	off_t at;
 	int rc;
 
-	/* A regular file can be started over if streaming fails part way,
-	 * and its end can be checked without waiting on anybody. */
-	r->start = -1;
-	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (at = lseek(r->fd, 0, SEEK_CUR)) >= 0 && (uint64_t)at >= r->head_len) {
-		r->start = (int64_t)at - (int64_t)r->head_len;
+	/* The end of a regular file can be checked without waiting on
+	 * anybody (see lib/pngstream.h). */
+	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode))
 		src.check_eof = 1;
-	}
 	*cap = r->head_len;
 	rc = sit_pngs_open(&r->png, &src, &r->head, &r->head_len, cap, NULL, &h, e);
 	if (rc != SIT_PNGS_STREAM)
@@ -245,42 +238,12 @@ open_png(sit_pix_reader *r, size_t *cap, sit_err *e)
 	return 1;
 }
 
-/* The zlib stream went on in compressed blocks: decode the file whole
- * from its start, if it has one to go back to. */
+/* A streaming failure: the message gets the input's name. */
 static int
-png_restart(sit_pix_reader *r, const char *what, sit_err *e)
-{
-	uint32_t w = r->width, h = r->height;
-	unsigned c = r->channels, d = r->depth;
-
-	sit_pngs_free(r->png);
-	r->png = NULL;
-	if (r->start < 0)
-		return sit_err_set(e, EX_DATAERR, "%s: its PNG mixes stored and compressed "
-			"blocks and cannot be streamed from a pipe; save it to a file or "
-			"convert it to PAM", what);
-	if (lseek(r->fd, (off_t)r->start, SEEK_SET) < 0)
-		return sit_err_sys(e, EX_IOERR, "cannot go back to the start of %s", what);
-	r->head_len = 0;
-	if (open_decoded(r, 0, what, e) != 0) {
-		char why[SIT_ERR_MAX];
-
-		snprintf(why, sizeof why, "%s", e->msg);
-		return sit_err_set(e, e->code, "%s: %s", what, why);
-	}
-	if (r->width != w || r->height != h || r->channels != c || r->depth != d)
-		return sit_err_set(e, EX_DATAERR, "%s changed while being read", what);
-	return 0;
-}
-
-/* A streaming failure: RC from lib/pngstream, message without the name. */
-static int
-png_failed(sit_pix_reader *r, int rc, const char *what, sit_err *e)
+png_failed(sit_err *e, const char *what)
 {
 	char why[SIT_ERR_MAX];
 
-	if (rc == SIT_PNGS_MIXED)
-		return png_restart(r, what, e);
 	snprintf(why, sizeof why, "%s", e->msg);
 	return sit_err_set(e, e->code, "%s: %s", what, why);
 }
@@ -289,17 +252,9 @@ png_failed(sit_pix_reader *r, int rc, const char *what, sit_err *e)
 static int
 png_get(sit_pix_reader *r, unsigned char *out, size_t len, const char *what, sit_err *e)
 {
-	int rc = sit_pngs_get(r->png, out, len, e);
-
-	if (rc != 0) {
-		if (png_failed(r, rc, what, e) != 0)
-			return -1;
-		/* Decoded whole now: the same bytes again, from memory. */
-		copy_decoded(r, out, len);
-		return 0;
-	}
-	if (r->pos + len == r->size && (rc = sit_pngs_finish(r->png, e)) != 0)
-		return png_failed(r, rc, what, e);
+	if (sit_pngs_get(r->png, out, len, e) != 0 ||
+	    (r->pos + len == r->size && sit_pngs_finish(r->png, e) != 0))
+		return png_failed(e, what);
 	return 0;
 }
 
@@ -343,7 +298,6 @@ sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 
 	memset(r, 0, sizeof *r);
 	r->fd = fd;
-	r->start = -1;
 	r->head = head;
 	r->head_len = head_len;
 	r->format = sit_img_sniff(r->head, r->head_len);
@@ -447,7 +401,6 @@ sit_pix_reader_close(sit_pix_reader *r)
 	sit_img_free(&r->img);
 	memset(r, 0, sizeof *r);
 	r->fd = -1;
-	r->start = -1;
 }
 
 int

@@ -59,7 +59,6 @@ typedef struct sit_pix_reader {
 	unsigned char *head;
 	size_t head_len, head_pos;
 	struct sit_pngs *png;
-	int64_t start;                 /* a regular file: where it began in FD */
 	sit_img img;
 } sit_pix_reader;
 
@@ -94,9 +93,7 @@ int sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 /* Exactly LEN more sample bytes into BUF (EX_DATAERR if the image ends).
  * A streamed PNG is checked as it goes, to the end of the file once the
  * last sample has been read: a CRC, the Adler-32, the length of the image
- * data or a truncation can fail any call, with EX_DATAERR naming WHAT.  If
- * the image data goes on in compressed blocks, a regular file is decoded
- * whole from its start instead; a pipe cannot be, and fails. */
+ * data or a truncation can fail any call, with EX_DATAERR naming WHAT. */
 int sit_pix_reader_get(sit_pix_reader *r, void *buf, size_t len, const char *what,
 	sit_err *e);
 /* Read what is left of a streamed raster, so that a writer on the other

@@ -14,16 +14,21 @@
  * (the Adler-32, data after the zlib stream, data after IEND).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <stb_image.h>
 
 #include "cksum.h"
 #include "img_int.h"
 #include "pngstream.h"
 
 #define STREAM_BUF (64 * 1024)  /* one pipe's worth, and one FAST block */
+#define WINDOW (32 * 1024)      /* deflate's farthest back-reference */
 #define CHUNK_MAX 0x7fffffffu   /* PNG: chunk lengths are at most 2^31-1 */
 #define PLTE_MAX (256 * 3)
+#define MIXED (-2)              /* block_header(): a compressed block */
 
 static const unsigned char png_signature[8] = { 137, 'P', 'N', 'G', '\r', '\n', 26, '\n' };
 
@@ -41,7 +46,14 @@ struct sit_pngs {
 	/* zlib */
 	uint32_t block_left;    /* stored bytes left in the current block */
 	int final;              /* the current block is the last one */
+	int btype_byte;         /* a compressed block's first byte, read */
 	uint32_t adler;
+	uint64_t raw_done;      /* bytes of the inflated stream consumed */
+	unsigned char *window;  /* its last WINDOW bytes, a ring */
+	size_t window_len;
+	/* After a compressed block: the rest inflated in memory. */
+	unsigned char *tail;
+	size_t tail_pos, tail_end;
 	/* rows */
 	uint32_t width, height, row;    /* ROW: the current row's index */
 	unsigned channels, depth;
@@ -285,7 +297,8 @@ zlib_header(sit_pngs *s, sit_err *e)
 	return 0;
 }
 
-/* The next block's header; SIT_PNGS_MIXED if the block is compressed. */
+/* The next block's header; MIXED if the block is compressed
+ * (its first byte then kept in BTYPE_BYTE). */
 static int
 block_header(sit_pngs *s, sit_err *e)
 {
@@ -301,7 +314,8 @@ block_header(sit_pngs *s, sit_err *e)
 	case 3:
 		return sit_err_set(e, EX_DATAERR, "corrupt PNG: invalid deflate block type");
 	default:
-		return SIT_PNGS_MIXED;
+		s->btype_byte = h;
+		return MIXED;
 	}
 	/* A stored block's other five header bits are padding, unread. */
 	for (int i = 0; i < 4; i++)
@@ -316,32 +330,227 @@ block_header(sit_pngs *s, sit_err *e)
 	return 0;
 }
 
-/* At least one byte of stored data at the buffer's start; how many. */
-static ssize_t
-stored_some(sit_pngs *s, sit_err *e)
+/* ---- a compressed block after stored ones ---------------------------- */
+
+/* Append N bytes to a growing buffer, at most MAX in all. */
+static int
+append(unsigned char **buf, size_t *len, size_t *cap, const void *p, size_t n,
+	size_t max, sit_err *e)
 {
+	if (n > max - *len)
+		return sit_err_set(e, EX_DATAERR, "corrupt PNG: more than %zu bytes of "
+			"compressed image data", max);
+	if (*len + n > *cap) {
+		size_t c = *cap < 4096 ? 4096 : *cap;
+		unsigned char *q;
+
+		while (c < *len + n)
+			c = c > max / 2 ? max : c * 2;
+		if ((q = realloc(*buf, c)) == NULL)
+			return sit_err_set(e, EX_OSERR, "out of memory reading the PNG");
+		*buf = q;
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+/* The rest of the image data, from the compressed block's first byte
+ * (read already) to the last IDAT, CRCs checked, into Z; the chunk layer
+ * is left at IEND, its data not read. */
+static int
+collect_rest(sit_pngs *s, unsigned char **z, size_t *zlen, sit_err *e)
+{
+	size_t cap = 0;
+	unsigned char h = (unsigned char)s->btype_byte;
+
+	if (append(z, zlen, &cap, &h, 1, s->src.max_keep, e) < 0)
+		return -1;
+	for (;;) {
+		while (s->left > 0) {
+			ssize_t n = some(s, e);
+			size_t k;
+
+			if (n < 0)
+				return -1;
+			k = (size_t)n < s->left ? (size_t)n : s->left;
+			if (append(z, zlen, &cap, s->in + s->beg, k, s->src.max_keep, e) < 0)
+				return -1;
+			take(s, k);
+		}
+		if (chunk_end(s, e) < 0 || chunk_start(s, e) < 0)
+			return -1;
+		while (!type_is(s, "IDAT") && !type_is(s, "IEND")) {
+			if (chunk_other(s, e) < 0 || chunk_start(s, e) < 0)
+				return -1;
+		}
+		if (type_is(s, "IEND"))
+			return 0;
+	}
+}
+
+/* Inflate the rest of the stream in memory with stb_image's inflater: a
+ * stored block holding the last 32 KiB already inflated (what compressed
+ * blocks may refer back to), then the rest as it is.  That stored block
+ * ends on a byte boundary, as did the stored block before the compressed
+ * one, so the bits line up.  Where a compressed stream ends is not known
+ * without inflating it, so the Adler-32 is taken from the last four bytes
+ * of the image data.  Memory: the rest of the file and what it inflates
+ * to, as when the whole file is decoded (a PNG compressed by another tool
+ * usually has only its zero padding, at the end, in compressed blocks). */
+static int
+inflate_rest(sit_pngs *s, sit_err *e)
+{
+	uint64_t left = (uint64_t)s->height * (s->row_bytes + 1) - s->raw_done;
+	unsigned char *rest = NULL, *z = NULL, *p;
+	size_t rlen = 0, wl = s->window_len, at = (size_t)(s->raw_done % WINDOW), olen;
+	uint32_t want;
+	const char *why;
+	int n, rc = -1;
+
+	if (collect_rest(s, &rest, &rlen, e) < 0)
+		goto out;
+	if (rlen < 5) {
+		sit_err_set(e, EX_DATAERR, "corrupt PNG: the image data ends early");
+		goto out;
+	}
+	if (left > INT_MAX - WINDOW - 1 || rlen > (size_t)INT_MAX - WINDOW - 5) {
+		sit_err_set(e, EX_DATAERR, "corrupt PNG: too much compressed image data");
+		goto out;
+	}
+	want = sit_img_get32be(rest + rlen - 4);
+	if ((p = z = malloc(5 + wl + rlen)) == NULL ||
+	    (s->tail = malloc((size_t)left + wl + 1)) == NULL) {
+		sit_err_set(e, EX_OSERR, "out of memory inflating the PNG");
+		goto out;
+	}
+	*p++ = 0;                       /* not final, stored */
+	*p++ = (unsigned char)wl;
+	*p++ = (unsigned char)(wl >> 8);
+	*p++ = (unsigned char)~wl;
+	*p++ = (unsigned char)(~wl >> 8);
+	if (wl < WINDOW) {              /* the ring has not turned yet */
+		memcpy(p, s->window, wl);
+	} else {
+		memcpy(p, s->window + at, WINDOW - at);
+		memcpy(p + WINDOW - at, s->window, at);
+	}
+	p += wl;
+	/* The Adler-32 too: stb_image refuses to decode the last codes of a
+	 * stream with fewer than 16 bits of input left after them. */
+	memcpy(p, rest, rlen);
+	p += rlen;
+	/* One byte of room past what the image holds tells "too much". */
+	olen = (size_t)left + wl;
+	n = stbi_zlib_decode_noheader_buffer((char *)s->tail, (int)olen + 1,
+		(const char *)z, (int)(p - z));
+	if (n < 0) {
+		why = stbi_failure_reason();
+		if (why != NULL && strcmp(why, "output buffer limit") == 0)
+			sit_err_set(e, EX_DATAERR, "corrupt PNG: more image data than the "
+				"image holds");
+		else
+			sit_err_set(e, EX_DATAERR, "corrupt PNG: compressed image data: %s",
+				why != NULL ? why : "not understood");
+		goto out;
+	}
+	if ((size_t)n != olen) {
+		if ((size_t)n > olen)
+			sit_err_set(e, EX_DATAERR, "corrupt PNG: more image data than the "
+				"image holds");
+		else
+			sit_err_set(e, EX_DATAERR, "corrupt PNG: too little image data "
+				"(%llu bytes short)", (unsigned long long)(olen - (size_t)n));
+		goto out;
+	}
+	s->tail_pos = wl;
+	s->tail_end = olen;
+	s->adler = sit_cksum_adler32(s->adler, s->tail + wl, olen - wl);
+	if (s->adler != want) {
+		sit_err_set(e, EX_DATAERR, "corrupt PNG: Adler-32 mismatch in the image data");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(rest);
+	free(z);
+	if (rc < 0) {
+		free(s->tail);
+		s->tail = NULL;
+	}
+	return rc;
+}
+
+/* ---- the inflated stream --------------------------------------------- */
+
+/* At least one byte of inflated data at *P; how many. */
+static ssize_t
+stored_some(sit_pngs *s, const unsigned char **p, sit_err *e)
+{
+	ssize_t n;
+
+	if (s->tail != NULL) {
+		if (s->tail_pos == s->tail_end)
+			return sit_err_set(e, EX_DATAERR, "corrupt PNG: too little image data "
+				"(%u of %u rows)", s->row, s->height);
+		*p = s->tail + s->tail_pos;
+		return (ssize_t)(s->tail_end - s->tail_pos);
+	}
 	while (s->block_left == 0) {
 		int rc;
 
 		if (s->final)
 			return sit_err_set(e, EX_DATAERR, "corrupt PNG: too little image data "
 				"(%u of %u rows)", s->row, s->height);
-		if ((rc = block_header(s, e)) != 0)
-			return rc;
-	}
-	{
-		ssize_t n = idat_some(s, e);
-
-		if (n < 0)
+		rc = block_header(s, e);
+		if (rc == MIXED) {
+			if (inflate_rest(s, e) < 0)
+				return -1;
+			return stored_some(s, p, e);
+		}
+		if (rc != 0)
 			return -1;
-		return (size_t)n < s->block_left ? n : (ssize_t)s->block_left;
 	}
+	if ((n = idat_some(s, e)) < 0)
+		return -1;
+	*p = s->in + s->beg;
+	return (size_t)n < s->block_left ? n : (ssize_t)s->block_left;
+}
+
+/* Keep the last WINDOW bytes of the inflated stream. */
+static void
+window_add(sit_pngs *s, const unsigned char *p, size_t n)
+{
+	size_t at;
+
+	if (n > WINDOW) {
+		p += n - WINDOW;
+		s->raw_done += n - WINDOW;
+		n = WINDOW;
+	}
+	at = s->raw_done % WINDOW;
+	while (n > 0) {
+		size_t k = WINDOW - at < n ? WINDOW - at : n;
+
+		memcpy(s->window + at, p, k);
+		p += k;
+		n -= k;
+		s->raw_done += k;
+		at = 0;
+	}
+	s->window_len = s->raw_done < WINDOW ? (size_t)s->raw_done : WINDOW;
 }
 
 static void
 stored_take(sit_pngs *s, size_t n)
 {
+	if (s->tail != NULL) {
+		s->tail_pos += n;
+		return;
+	}
 	s->adler = sit_cksum_adler32(s->adler, s->in + s->beg, n);
+	window_add(s, s->in + s->beg, n);
 	s->block_left -= (uint32_t)n;
 	take(s, n);
 }
@@ -401,13 +610,14 @@ unfilter(unsigned char *cur, const unsigned char *prev, size_t at,
 static int
 row_more(sit_pngs *s, sit_err *e)
 {
-	ssize_t n = stored_some(s, e);
+	const unsigned char *p = NULL;
+	ssize_t n = stored_some(s, &p, e);
 	size_t k;
 
 	if (n < 0)
-		return (int)n;
+		return -1;
 	if (s->filter < 0) {
-		unsigned f = s->in[s->beg];
+		unsigned f = p[0];
 
 		if (f > 4)
 			return sit_err_set(e, EX_DATAERR, "corrupt PNG: invalid filter type %u "
@@ -419,7 +629,7 @@ row_more(sit_pngs *s, sit_err *e)
 	k = s->row_bytes - s->done;
 	if ((size_t)n < k)
 		k = (size_t)n;
-	unfilter(s->cur, s->prev, s->done, s->in + s->beg, k, s->bpp, s->filter);
+	unfilter(s->cur, s->prev, s->done, p, k, s->bpp, s->filter);
 	stored_take(s, k);
 	s->done += k;
 	return 0;
@@ -463,7 +673,9 @@ sit_pngs_get(sit_pngs *s, void *buf, size_t len, sit_err *e)
 
 /* ---- the end ---------------------------------------------------------- */
 
-/* After the last stored byte: empty blocks up to the final one. */
+/* After the last stored byte: empty blocks up to the final one (a
+ * compressed one is inflated in memory, and must hold nothing), then the
+ * Adler-32. */
 static int
 zlib_end(sit_pngs *s, sit_err *e)
 {
@@ -477,8 +689,11 @@ zlib_end(sit_pngs *s, sit_err *e)
 				"the image holds");
 		if (s->final)
 			break;
-		if ((rc = block_header(s, e)) != 0)
-			return rc;
+		rc = block_header(s, e);
+		if (rc == MIXED)
+			return inflate_rest(s, e);
+		if (rc != 0)
+			return -1;
 	}
 	for (int i = 0; i < 4; i++) {
 		int c = idat_byte(s, e);
@@ -519,6 +734,13 @@ chunks_end(sit_pngs *s, sit_err *e)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* IEND has begun: its data and CRC, and nothing after it. */
+static int
+iend_end(sit_pngs *s, sit_err *e)
+{
 	/* IEND's data, if any, is not looked at (as sit_img_png_walk). */
 	if (chunk_skip(s, e) < 0)
 		return -1;
@@ -544,9 +766,15 @@ sit_pngs_finish(sit_pngs *s, sit_err *e)
 		return 0;
 	if (s->row + 1 != s->height || s->done != s->row_bytes || s->given != s->done)
 		return sit_err_set(e, EX_SOFTWARE, "PNG reader: finished before the last sample");
-	if ((rc = zlib_end(s, e)) != 0)
+	/* With the rest inflated in memory, the chunks are read to IEND. */
+	if (s->tail == NULL && (rc = zlib_end(s, e)) != 0)
 		return rc;
-	if ((rc = chunks_end(s, e)) != 0)
+	if (s->tail == NULL && (rc = chunks_end(s, e)) != 0)
+		return rc;
+	if (s->tail != NULL && s->tail_pos != s->tail_end)
+		return sit_err_set(e, EX_DATAERR, "corrupt PNG: more image data than the "
+			"image holds");
+	if ((rc = iend_end(s, e)) != 0)
 		return rc;
 	s->finished = 1;
 	return 0;
@@ -618,7 +846,8 @@ decide(sit_pngs *s, const sit_img_limits *lim, sit_err *e)
 	if (zlib_header(s, e) < 0)
 		return -1;
 	/* Peek at the first block's type: a compressed one is inflated by
-	 * the whole-file decoder, which reads it from the start. */
+	 * the whole-file decoder, which reads it from the start (and no row
+	 * would be read before all of the file was in memory anyway). */
 	if (idat_some(s, e) < 0)
 		return -1;
 	h = s->in[s->beg];
@@ -647,7 +876,8 @@ start_streaming(sit_pngs *s, sit_err *e)
 	}
 	s->cur = malloc(s->row_bytes);
 	s->prev = calloc(1, s->row_bytes);
-	if (s->cur == NULL || s->prev == NULL)
+	s->window = malloc(WINDOW);
+	if (s->cur == NULL || s->prev == NULL || s->window == NULL)
 		return sit_err_set(e, EX_OSERR, "out of memory for %zu-byte PNG rows",
 			s->row_bytes);
 	s->adler = SIT_CKSUM_ADLER32_INIT;
@@ -706,5 +936,7 @@ sit_pngs_free(sit_pngs *s)
 	free(s->in);
 	free(s->cur);
 	free(s->prev);
+	free(s->window);
+	free(s->tail);
 	free(s);
 }

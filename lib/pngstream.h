@@ -16,6 +16,12 @@
  * a zlib stream whose first block is compressed.  That is why, until the
  * first block's header has been read, nothing read is dropped.
  *
+ * A compressed block after stored ones (what zlib makes of a noise image
+ * with zero padding at its end) ends the streaming: the rest of the image
+ * data is read into memory and inflated there by stb_image's inflater, the
+ * last 32 KiB inflated so far put in front of it, and the rows go on from
+ * memory.  Pipes and files alike, without starting over.
+ *
  * Messages say "corrupt PNG: ..." or "truncated PNG: ..." without naming
  * the input: callers add the name.  Internal to libsit (pixio.c, the fuzz
  * harness fuzz/pngstream.c); programs use lib/pixio.h.
@@ -55,7 +61,6 @@ typedef struct sit_pngs sit_pngs;
 enum {
 	SIT_PNGS_WHOLE = 0,     /* open: not streamable, decode the whole file */
 	SIT_PNGS_STREAM = 1,    /* open: streaming */
-	SIT_PNGS_MIXED = -2,    /* get/finish: a compressed block after stored ones */
 };
 
 /* Start on a PNG whose first *LEN bytes (of *CAP allocated, with malloc)
@@ -70,14 +75,12 @@ int sit_pngs_open(sit_pngs **sp, const sit_pngs_src *src, unsigned char **buf,
 	size_t *len, size_t *cap, const sit_img_limits *lim, sit_img_header *h,
 	sit_err *e);
 
-/* Exactly LEN more sample bytes.  0, -1 with E filled, or SIT_PNGS_MIXED
- * when the zlib stream goes on with a compressed block: the input cannot
- * be streamed any further (BUF may then hold some of the bytes). */
+/* Exactly LEN more sample bytes: 0, or -1 with E filled. */
 int sit_pngs_get(sit_pngs *s, void *buf, size_t len, sit_err *e);
 
 /* After the last sample: the end of the zlib stream, its Adler-32, the
- * chunks through IEND, and nothing after it.  0, -1 or SIT_PNGS_MIXED;
- * calling it again after success does nothing. */
+ * chunks through IEND, and nothing after it.  0 or -1; calling it again
+ * after success does nothing. */
 int sit_pngs_finish(sit_pngs *s, sit_err *e);
 
 void sit_pngs_free(sit_pngs *s);

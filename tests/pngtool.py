@@ -7,7 +7,7 @@ The pixels stay exactly those of IN (any non-interlaced 8/16-bit PNG that
 Python's zlib inflates); the way they are stored changes:
     --filter F      row filters: 0-4 for all rows, or "cycle" (0,1,2,3,4,0,...)
     --idat N        IDAT chunks of N bytes of zlib data (default 8192)
-    --block N       stored deflate blocks of N bytes (default 65535)
+    --block N       stored deflate blocks of N bytes (default and most: 65535)
     --first fixed   the first N bytes go in a fixed-Huffman block, the rest stored
     --last fixed    the last N bytes go in a fixed-Huffman block (N = --block)
     --chunk TYPE    an ancillary chunk TYPE before the first IDAT (and one after)
@@ -132,9 +132,10 @@ def deflate(raw, a):
         pieces.append(("fixed", raw[:a.block]))
         pos = a.block
     end = len(raw) - a.block if a.last == "fixed" else len(raw)
+    step = min(a.block, 65535)  # a stored block holds at most 65535 bytes
     while pos < end or not pieces:
-        pieces.append(("stored", raw[pos:min(end, pos + a.block)]))
-        pos += a.block
+        pieces.append(("stored", raw[pos:min(end, pos + step)]))
+        pos += step
     if a.last == "fixed":
         pieces.append(("fixed", raw[end:]))
     for i, (kind, data) in enumerate(pieces):
