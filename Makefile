@@ -11,7 +11,7 @@
 #
 # Every cmd/NAME.c is a program linked against libsit.a built from lib/*.c.
 
-VERSION    = 0.1.0
+VERSION    = 0.2.0
 PREFIX    ?= /usr/local
 BINDIR_I  ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man

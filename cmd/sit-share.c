@@ -14,6 +14,7 @@
 #include "io.h"
 #include "out.h"
 #include "pixhdr.h"
+#include "pipeline.h"
 #include "pixio.h"
 #include "sandbox.h"
 #include "shamir.h"
@@ -37,7 +38,6 @@ struct share {
 	sit_pix_writer w;
 	sit_pixhdr_sum sum;
 	unsigned char hdr[SIT_PIXHDR_LEN];
-	uint8_t *buf;             /* SIT_SHAMIR_BLOCK bytes of this share */
 };
 
 /* Where the secret comes from: an image's samples or a byte stream. */
@@ -131,18 +131,29 @@ shares_as_image(sit_img_format f)
 	return f == SIT_IMG_PNG || f == SIT_IMG_PAM || f == SIT_IMG_PNM;
 }
 
+/* Only the descriptor: its bytes are read once the program is confined. */
+static int
+open_input_fd(const struct opts *o)
+{
+	sit_err e = { 0 };
+	int fd = sit_io_open_in(o->in, &e);
+
+	if (fd < 0)
+		sit_die_err(&e);
+	return fd;
+}
+
+/* Sniff the input: an image whose shares keep its shape, or bytes. */
 static void
-open_input(const struct opts *o, struct input *in)
+start_input(const struct opts *o, int fd, struct input *in)
 {
 	unsigned char *head;
 	size_t len;
 	sit_err e = { 0 };
-	int fd;
 
 	memset(in, 0, sizeof *in);
 	in->what = o->in != NULL && strcmp(o->in, "-") != 0 ? o->in : "standard input";
-	if ((fd = sit_io_open_in(o->in, &e)) < 0 ||
-	    sit_pix_read_head(fd, &head, &len, in->what, &e) != 0)
+	if (sit_pix_read_head(fd, &head, &len, in->what, &e) != 0)
 		sit_die_err(&e);
 	in->image = !o->bytes && shares_as_image(sit_img_sniff(head, len));
 	if (in->image) {
@@ -205,21 +216,27 @@ share_name(const struct opts *o, unsigned i, struct share *s)
 		sit_die(EX_USAGE, "output name too long");
 }
 
-/* Open share I's output and write its header. */
+/* Share I's output file (a temporary one until the end). */
 static void
-open_share(const struct opts *o, unsigned i, sit_pixhdr *h, struct share *s)
+open_share(const struct opts *o, unsigned i, struct share *s)
+{
+	sit_err e = { 0 };
+
+	share_name(o, i, s);
+	if (sit_out_open(&s->out, s->name, o->force, 0666, &e) != 0)
+		sit_die_err(&e);
+}
+
+/* Start share I's image and write its header. */
+static void
+start_share(const struct opts *o, unsigned i, sit_pixhdr *h, struct share *s)
 {
 	sit_err e = { 0 };
 	int png;
 
-	share_name(o, i, s);
 	h->x = i + 1;
-	s->buf = malloc(SIT_SHAMIR_BLOCK);
-	if (s->buf == NULL)
-		sit_die(EX_OSERR, "out of memory");
 	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(s->name));
-	if (sit_pixhdr_encode(h, s->hdr, &e) != 0 ||
-	    sit_out_open(&s->out, s->name, o->force, 0666, &e) != 0)
+	if (sit_pixhdr_encode(h, s->hdr, &e) != 0)
 		sit_die_err(&e);
 	s->sink.write = sit_img_sink_out;
 	s->sink.ctx = &s->out;
@@ -230,47 +247,131 @@ open_share(const struct opts *o, unsigned i, sit_pixhdr *h, struct share *s)
 	sit_pixhdr_sum_init(&s->sum, s->hdr);
 }
 
-static void
-read_block(struct input *in, uint8_t *buf, size_t len)
-{
-	sit_err e = { 0 };
-	int rc = in->image ? sit_pix_reader_get(&in->r, buf, len, in->what, &e)
-		: sit_pix_src_get(&in->src, buf, len, in->what, &e);
+/* Splitting goes through lib/pipeline.h: worker threads read batches of
+ * the input in order and split them side by side, while the main thread
+ * sums and writes the shares of finished batches in order. */
+struct split {
+	struct input *in;
+	const sit_shamir_split *sp;
+	struct share *sh;
+	unsigned n;
+	size_t batch;             /* bytes per batch, a multiple of the block */
+	size_t turn;              /* bytes per share per turn when writing */
+};
 
+struct batch {
+	uint8_t *secret;          /* BATCH bytes of input */
+	size_t len;
+	uint8_t *coef;            /* SIT_SHAMIR_COEF_LEN(k) scratch */
+	uint8_t *out[SIT_SHAMIR_MAX_N]; /* BATCH bytes of each share */
+};
+
+static int
+fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct split *sp = ctx;
+	struct batch *b = slot;
+	struct input *in = sp->in;
+	uint64_t left = in->length - in->done;
+	int rc;
+
+	(void)index;
+	if (left == 0)
+		return 0;
+	b->len = left < sp->batch ? (size_t)left : sp->batch;
+	rc = in->image ? sit_pix_reader_get(&in->r, b->secret, b->len, in->what, e)
+		: sit_pix_src_get(&in->src, b->secret, b->len, in->what, e);
 	if (rc != 0)
-		sit_die_err(&e);
-	in->done += len;
+		return -1;
+	in->done += b->len;
+	return 1;
+}
+
+static int
+split_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct split *sp = ctx;
+	struct batch *b = slot;
+	uint64_t block = index * (sp->batch / SIT_SHAMIR_BLOCK);
+	uint8_t *outs[SIT_SHAMIR_MAX_N];
+
+	(void)e;
+	for (size_t off = 0; off < b->len; off += SIT_SHAMIR_BLOCK, block++) {
+		size_t m = b->len - off < SIT_SHAMIR_BLOCK ? b->len - off : SIT_SHAMIR_BLOCK;
+
+		for (unsigned i = 0; i < sp->n; i++)
+			outs[i] = b->out[i] + off;
+		sit_shamir_split_block_at(sp->sp, block, b->coef, b->secret + off, m, outs);
+	}
+	return 0;
+}
+
+static int
+write_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct split *sp = ctx;
+	struct batch *b = slot;
+
+	(void)index;
+	for (unsigned i = 0; i < sp->n; i++)
+		sit_pixhdr_sum_update(&sp->sh[i].sum, b->out[i], b->len);
+	/* In turns, as sit-unshare reads them (see pixio.h). */
+	for (size_t off = 0; off < b->len; off += sp->turn) {
+		size_t m = b->len - off < sp->turn ? b->len - off : sp->turn;
+
+		for (unsigned i = 0; i < sp->n; i++)
+			if (sit_pix_writer_put(&sp->sh[i].w, b->out[i] + off, m, e) != 0)
+				return -1;
+	}
+	return 0;
 }
 
 static void
-split_all(struct input *in, sit_shamir_split *sp, struct share *sh, unsigned n)
+free_batch(struct batch *b, unsigned k, unsigned n, size_t size)
 {
-	uint8_t *secret = malloc(SIT_SHAMIR_BLOCK);
-	uint8_t *outs[SIT_SHAMIR_MAX_N];
-	sit_err e = { 0 };
-
-	if (secret == NULL)
-		sit_die(EX_OSERR, "out of memory");
+	if (b->secret != NULL)
+		sodium_memzero(b->secret, size);
+	if (b->coef != NULL)
+		sodium_memzero(b->coef, SIT_SHAMIR_COEF_LEN(k));
+	free(b->secret);
+	free(b->coef);
 	for (unsigned i = 0; i < n; i++)
-		outs[i] = sh[i].buf;
-	while (in->done < in->length) {
-		uint64_t left = in->length - in->done;
-		size_t len = left < SIT_SHAMIR_BLOCK ? (size_t)left : SIT_SHAMIR_BLOCK;
+		free(b->out[i]);
+}
 
-		read_block(in, secret, len);
-		sit_shamir_split_block(sp, secret, len, outs);
-		for (unsigned i = 0; i < n; i++)
-			sit_pixhdr_sum_update(&sh[i].sum, sh[i].buf, len);
-		/* In turns, as sit-unshare reads them (see pixio.h). */
-		for (size_t off = 0; off < len; off += SIT_PIX_INTERLEAVE) {
-			size_t m = len - off < SIT_PIX_INTERLEAVE ? len - off : SIT_PIX_INTERLEAVE;
-			for (unsigned i = 0; i < n; i++)
-				if (sit_pix_writer_put(&sh[i].w, sh[i].buf + off, m, &e) != 0)
-					sit_die_err(&e);
-		}
+static void
+split_all(struct input *in, const sit_shamir_split *shamir, struct share *sh,
+	unsigned threads)
+{
+	static const sit_pipeline_ops ops = { fill_batch, split_batch, write_batch };
+	struct batch batches[SIT_PIPELINE_MAX_THREADS + 2];
+	void *slots[SIT_PIPELINE_MAX_THREADS + 2];
+	unsigned nslots = threads + 2;
+	int fds[SIT_SHAMIR_MAX_N];
+	struct split sp = { in, shamir, sh, shamir->n, sit_shamir_batch_len(shamir->n + 1), 0 };
+	sit_err e = { 0 };
+	int rc;
+
+	for (unsigned i = 0; i < sp.n; i++)
+		fds[i] = sh[i].out.fd;
+	sp.turn = sit_pix_turn(fds, sp.n, sp.batch);
+	memset(batches, 0, sizeof batches);
+	for (unsigned t = 0; t < nslots; t++) {
+		struct batch *b = &batches[t];
+		int ok = (b->secret = malloc(sp.batch)) != NULL &&
+			(b->coef = malloc(SIT_SHAMIR_COEF_LEN(shamir->k))) != NULL;
+
+		for (unsigned i = 0; ok && i < sp.n; i++)
+			ok = (b->out[i] = malloc(sp.batch)) != NULL;
+		if (!ok)
+			sit_die(EX_OSERR, "out of memory");
+		slots[t] = b;
 	}
-	sodium_memzero(secret, SIT_SHAMIR_BLOCK);
-	free(secret);
+	rc = sit_pipeline_run(&ops, &sp, slots, nslots, threads, &e);
+	for (unsigned t = 0; t < nslots; t++)
+		free_batch(&batches[t], shamir->k, sp.n, sp.batch);
+	if (rc != 0)
+		sit_die_err(&e);
 }
 
 /* Checksums, padding, then every share gets its final name. */
@@ -286,11 +387,9 @@ finish_all(struct share *sh, unsigned n)
 		    sit_pix_writer_end(&sh[i].w, &e) != 0)
 			sit_die_err(&e);
 	}
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
 		if (sit_out_commit(&sh[i].out, &e) != 0)
 			sit_die_err(&e);
-		free(sh[i].buf);
-	}
 }
 
 int
@@ -302,33 +401,37 @@ main(int argc, char **argv)
 	sit_shamir_split sp;
 	sit_pixhdr h;
 	sit_err e = { 0 };
-	unsigned flags = 0;
-	int rc;
+	unsigned flags = 0, threads;
+	int rc, fd;
 
 	sit_cli_init("sit-share");
 	parse(argc, argv, &o);
 	if (sit_shamir_split_init(&sp, o.k, o.n, &e) != 0)
 		sit_die_err(&e);
-	open_input(&o, &in);
+	fd = open_input_fd(&o);
+	sh = calloc(o.n, sizeof *sh);
+	if (sh == NULL)
+		sit_die(EX_OSERR, "out of memory");
+	for (unsigned i = 0; i < o.n; i++) {
+		open_share(&o, i, &sh[i]);
+		flags |= sit_sandbox_out_flags(&sh[i].out);
+	}
+	threads = sit_pipeline_threads();
+	/* Everything is open: from here on only the descriptors we hold
+	 * (sandbox.h), before a byte of the input is looked at. */
+	if ((rc = sit_sandbox_enter(flags, &e)) < 0)
+		sit_die_err(&e);
+	if (o.verbose)
+		sit_warn("%s", sit_sandbox_describe(rc));
+	start_input(&o, fd, &in);
 	memset(&h, 0, sizeof h);
 	share_shape(&in, &h);
 	h.k = o.k;
 	h.n = o.n;
 	randombytes_buf(h.set_id, sizeof h.set_id);
-	sh = calloc(o.n, sizeof *sh);
-	if (sh == NULL)
-		sit_die(EX_OSERR, "out of memory");
 	for (unsigned i = 0; i < o.n; i++)
-		open_share(&o, i, &h, &sh[i]);
-	/* Every share is open: from here on only the descriptors we hold
-	 * (sandbox.h), while the input is read and split. */
-	for (unsigned i = 0; i < o.n; i++)
-		flags |= sit_sandbox_out_flags(&sh[i].out);
-	if ((rc = sit_sandbox_enter(flags, &e)) < 0)
-		sit_die_err(&e);
-	if (o.verbose)
-		sit_warn("%s", sit_sandbox_describe(rc));
-	split_all(&in, &sp, sh, o.n);
+		start_share(&o, i, &h, &sh[i]);
+	split_all(&in, &sp, sh, threads);
 	if (!in.image && sit_pix_src_end(&in.src, in.what, &e) != 0)
 		sit_die_err(&e);
 	finish_all(sh, o.n);

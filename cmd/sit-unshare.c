@@ -13,6 +13,7 @@
 #include "io.h"
 #include "out.h"
 #include "pixhdr.h"
+#include "pipeline.h"
 #include "pixio.h"
 #include "sandbox.h"
 #include "shamir.h"
@@ -33,7 +34,6 @@ struct share {
 	sit_pixhdr h;
 	sit_pixhdr_sum sum;
 	unsigned char hdr[SIT_PIXHDR_LEN];
-	uint8_t *buf;
 };
 
 /* Where the rebuilt stream goes: bytes, or the rows of an image. */
@@ -175,53 +175,132 @@ start_sink(const struct opts *o, const sit_pixhdr *h, struct sink *k)
 		sit_die_err(&e);
 }
 
-static void
-sink_put(struct sink *k, const uint8_t *buf, size_t len)
+static int
+sink_put(struct sink *k, const uint8_t *buf, size_t len, sit_err *e)
 {
-	sit_err e = { 0 };
-	int rc = k->image ? sit_pix_writer_put(&k->w, buf, len, &e)
-		: sit_out_write(&k->out, buf, len, &e);
-
-	if (rc != 0)
-		sit_die_err(&e);
+	return k->image ? sit_pix_writer_put(&k->w, buf, len, e)
+		: sit_out_write(&k->out, buf, len, e);
 }
 
-/* Rebuild from the first K shares, checking their checksums on the way. */
-static void
-join_all(struct share *sh, unsigned k, uint64_t length, struct sink *out)
-{
-	const uint8_t *ins[SIT_SHAMIR_MAX_N];
-	uint8_t xs[SIT_SHAMIR_MAX_N];
-	uint8_t *secret = malloc(SIT_SHAMIR_BLOCK);
+/* Rebuilding goes through lib/pipeline.h: a worker thread reads a batch
+ * from the K shares in order (summing them on the way), workers rebuild
+ * batches side by side, and the main thread writes them out in order. */
+struct join {
+	struct share *sh;
+	unsigned k, count;        /* K rebuild; all COUNT are read and checked */
 	sit_shamir_join j;
-	sit_err e = { 0 };
+	uint64_t length, done;
+	size_t batch;             /* bytes per batch, a multiple of the block */
+	size_t turn;              /* bytes per share per turn when reading */
+	struct sink *out;
+};
 
-	if (secret == NULL)
-		sit_die(EX_OSERR, "out of memory");
-	for (unsigned i = 0; i < k; i++) {
-		xs[i] = (uint8_t)sh[i].h.x;
-		if ((sh[i].buf = malloc(SIT_SHAMIR_BLOCK)) == NULL)
-			sit_die(EX_OSERR, "out of memory");
-		ins[i] = sh[i].buf;
-	}
-	if (sit_shamir_join_init(&j, xs, k, &e) != 0)
-		sit_die_err(&e);
-	for (uint64_t done = 0; done < length;) {
-		/* In turns, as sit-share writes them (see pixio.h). */
-		size_t len = length - done < SIT_PIX_INTERLEAVE ? (size_t)(length - done)
-			: SIT_PIX_INTERLEAVE;
+struct batch {
+	uint8_t *in[SIT_SHAMIR_MAX_N];  /* BATCH bytes of each share */
+	uint8_t *secret;                /* BATCH bytes rebuilt */
+	size_t len;
+};
 
-		for (unsigned i = 0; i < k; i++) {
-			if (sit_pix_reader_get(&sh[i].r, sh[i].buf, len, sh[i].name, &e) != 0)
-				sit_die_err(&e);
-			sit_pixhdr_sum_update(&sh[i].sum, sh[i].buf, len);
+static int
+fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct join *jn = ctx;
+	struct batch *b = slot;
+	uint64_t left = jn->length - jn->done;
+
+	(void)index;
+	if (left == 0)
+		return 0;
+	b->len = left < jn->batch ? (size_t)left : jn->batch;
+	/* In turns, as sit-share writes them (see pixio.h). */
+	for (size_t off = 0; off < b->len; off += jn->turn) {
+		size_t m = b->len - off < jn->turn ? b->len - off : jn->turn;
+
+		for (unsigned i = 0; i < jn->count; i++) {
+			struct share *s = &jn->sh[i];
+			if (sit_pix_reader_get(&s->r, b->in[i] + off, m, s->name, e) != 0)
+				return -1;
+			sit_pixhdr_sum_update(&s->sum, b->in[i] + off, m);
 		}
-		sit_shamir_join_block(&j, ins, len, secret);
-		sink_put(out, secret, len);
-		done += len;
 	}
-	sodium_memzero(secret, SIT_SHAMIR_BLOCK);
-	free(secret);
+	jn->done += b->len;
+	return 1;
+}
+
+static int
+join_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct join *jn = ctx;
+	struct batch *b = slot;
+	const uint8_t *ins[SIT_SHAMIR_MAX_N];
+
+	(void)index;
+	(void)e;
+	for (size_t off = 0; off < b->len; off += SIT_SHAMIR_BLOCK) {
+		size_t m = b->len - off < SIT_SHAMIR_BLOCK ? b->len - off : SIT_SHAMIR_BLOCK;
+
+		for (unsigned i = 0; i < jn->k; i++)
+			ins[i] = b->in[i] + off;
+		sit_shamir_join_block(&jn->j, ins, m, b->secret + off);
+	}
+	return 0;
+}
+
+static int
+write_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+{
+	struct join *jn = ctx;
+	struct batch *b = slot;
+
+	(void)index;
+	return sink_put(jn->out, b->secret, b->len, e);
+}
+
+/* Rebuild from the first K shares.  Every share given is read in the same
+ * turns and summed, even those beyond K: fifos from one sit-share are
+ * written in turns, so a share left unread would stall the others. */
+static void
+join_all(struct share *sh, unsigned k, unsigned count, uint64_t length,
+	struct sink *out, unsigned threads)
+{
+	static const sit_pipeline_ops ops = { fill_batch, join_batch, write_batch };
+	struct batch batches[SIT_PIPELINE_MAX_THREADS + 2];
+	void *slots[SIT_PIPELINE_MAX_THREADS + 2];
+	unsigned nslots = threads + 2;
+	struct join jn = { sh, k, count, { 0 }, length, 0, sit_shamir_batch_len(count + 1), 0, out };
+	uint8_t xs[SIT_SHAMIR_MAX_N];
+	int fds[SIT_SHAMIR_MAX_N];
+	sit_err e = { 0 };
+	int rc;
+
+	for (unsigned i = 0; i < count; i++) {
+		xs[i] = (uint8_t)sh[i].h.x;
+		fds[i] = sh[i].fd;
+	}
+	if (sit_shamir_join_init(&jn.j, xs, k, &e) != 0)
+		sit_die_err(&e);
+	jn.turn = sit_pix_turn(fds, count, jn.batch);
+	memset(batches, 0, sizeof batches);
+	for (unsigned t = 0; t < nslots; t++) {
+		struct batch *b = &batches[t];
+		int ok = (b->secret = malloc(jn.batch)) != NULL;
+
+		for (unsigned i = 0; ok && i < count; i++)
+			ok = (b->in[i] = malloc(jn.batch)) != NULL;
+		if (!ok)
+			sit_die(EX_OSERR, "out of memory");
+		slots[t] = b;
+	}
+	rc = sit_pipeline_run(&ops, &jn, slots, nslots, threads, &e);
+	for (unsigned t = 0; t < nslots; t++) {
+		if (batches[t].secret != NULL)
+			sodium_memzero(batches[t].secret, jn.batch);
+		free(batches[t].secret);
+		for (unsigned i = 0; i < count; i++)
+			free(batches[t].in[i]);
+	}
+	if (rc != 0)
+		sit_die_err(&e);
 }
 
 static void
@@ -247,6 +326,7 @@ main(int argc, char **argv)
 	struct share *sh;
 	struct sink out;
 	sit_err e = { 0 };
+	unsigned threads;
 	int rc;
 
 	sit_cli_init("sit-unshare");
@@ -264,6 +344,7 @@ main(int argc, char **argv)
 			sit_die_err(&e);
 	}
 	open_sink(&o, &out);
+	threads = sit_pipeline_threads();
 	/* Everything is open: from here on only the descriptors we hold
 	 * (sandbox.h), before a byte of any share is parsed. */
 	if ((rc = sit_sandbox_enter(sit_sandbox_out_flags(&out.out), &e)) < 0)
@@ -274,8 +355,8 @@ main(int argc, char **argv)
 		start_share(&sh[i], sh[i].name);
 	check_set(sh, o.count);
 	start_sink(&o, &sh[0].h, &out);
-	join_all(sh, sh[0].h.k, sh[0].h.length, &out);
-	check_sums(sh, sh[0].h.k);
+	join_all(sh, sh[0].h.k, o.count, sh[0].h.length, &out, threads);
+	check_sums(sh, o.count);
 	if (out.image && sit_pix_writer_end(&out.w, &e) != 0)
 		sit_die_err(&e);
 	for (unsigned i = 0; i < o.count; i++) {
@@ -284,7 +365,6 @@ main(int argc, char **argv)
 			sit_die_err(&e);
 		sit_pix_reader_close(&sh[i].r);
 		sit_io_close_in(sh[i].fd);
-		free(sh[i].buf);
 	}
 	if (sit_out_commit(&out.out, &e) != 0)
 		sit_die_err(&e);

@@ -16,7 +16,7 @@
 
 #include "err.h"
 
-#define SIT_VERSION "0.1.0"
+#define SIT_VERSION "0.2.0"
 
 /* Remember the program name for messages; also make stdout/stderr unbuffered
  * enough for one-line messages and ignore SIGPIPE so that a closed pipe shows
@@ -28,7 +28,7 @@ noreturn void sit_die(int code, const char *fmt, ...) __attribute__((format(prin
 noreturn void sit_die_err(const sit_err *e);
 void sit_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "--version": prints "prog 0.1.0" and exits 0. */
+/* "--version": prints "prog 0.2.0" and exits 0. */
 noreturn void sit_cli_version(void);
 
 /* For a bad command line: "prog: MSG" then "Try 'prog --help'.", exit 64. */

@@ -1,11 +1,16 @@
 #include <math.h>
 #include <string.h>
 
+#include "cksum.h"
 #include "img.h"
 #include "pixhdr.h"
 
 static const unsigned char magic[6] = { 'S', 'I', 'T', 'I', 'M', 'G' };
-#define VERSION 1
+/* Version 1 summed the payload with Poly1305; version 2 (written since
+ * 0.2.0) with four CRC-32C lanes, which the CPU runs ten times as fast.
+ * Both are read. */
+#define VERSION 2
+#define VERSION_POLY1305 1
 #define SUMMED 64 /* header bytes covered by the header checksum */
 
 /* How far (per byte) the magic and version may be from ours and still be
@@ -85,7 +90,7 @@ sit_pixhdr_encode(const sit_pixhdr *h, unsigned char out[SIT_PIXHDR_LEN], sit_er
 	memset(out, 0, SIT_PIXHDR_LEN);
 	memcpy(out, magic, sizeof magic);
 	out[6] = (unsigned char)h->kind;
-	out[7] = VERSION;
+	out[7] = h->version == VERSION_POLY1305 ? VERSION_POLY1305 : VERSION;
 	put32(out + 8, h->width);
 	put32(out + 12, h->height);
 	out[16] = (unsigned char)h->channels;
@@ -135,8 +140,9 @@ sit_pixhdr_parse(const unsigned char in[SIT_PIXHDR_LEN], uint32_t width,
 	crypto_generichash(sum, sizeof sum, in, SUMMED, NULL, 0);
 	if (sodium_memcmp(sum, in + SUMMED, sizeof sum) != 0)
 		return SIT_PIXHDR_ALTERED;
-	if (in[7] != VERSION)
+	if (in[7] != VERSION && in[7] != VERSION_POLY1305)
 		return SIT_PIXHDR_NEWER;
+	h->version = in[7];
 	h->kind = in[6];
 	h->width = get32(in + 8);
 	h->height = get32(in + 12);
@@ -183,21 +189,37 @@ void
 sit_pixhdr_sum_init(sit_pixhdr_sum *s, const unsigned char hdr[SIT_PIXHDR_LEN])
 {
 	unsigned char key[crypto_onetimeauth_KEYBYTES];
+	uint32_t seed[4];
 
+	/* Keyed by the whole header, so that a payload cannot pass under
+	 * another header (another set, another share, another length). */
 	crypto_generichash(key, sizeof key, hdr, SIT_PIXHDR_LEN, NULL, 0);
-	crypto_onetimeauth_init(&s->st, key);
+	s->poly1305 = hdr[7] == VERSION_POLY1305;
+	if (s->poly1305) {
+		crypto_onetimeauth_init(&s->st, key);
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		seed[i] = get32(key + 4 * i);
+	sit_cksum_lanes_init(&s->lanes, seed);
 }
 
 void
 sit_pixhdr_sum_update(sit_pixhdr_sum *s, const unsigned char *buf, size_t len)
 {
-	crypto_onetimeauth_update(&s->st, buf, len);
+	if (s->poly1305)
+		crypto_onetimeauth_update(&s->st, buf, len);
+	else
+		sit_cksum_lanes_update(&s->lanes, buf, len);
 }
 
 void
 sit_pixhdr_sum_final(sit_pixhdr_sum *s, unsigned char out[SIT_PIXHDR_SUM_LEN])
 {
-	crypto_onetimeauth_final(&s->st, out);
+	if (s->poly1305)
+		crypto_onetimeauth_final(&s->st, out);
+	else
+		sit_cksum_lanes_final(&s->lanes, out);
 }
 
 int

@@ -25,6 +25,7 @@ sit_pix_writer_begin(sit_pix_writer *w, const sit_img_sink *sink, int png,
 
 	memset(w, 0, sizeof *w);
 	w->png = png;
+	w->sink = *sink;
 	w->width = width;
 	w->height = height;
 	w->channels = channels;
@@ -67,11 +68,26 @@ flush_row(sit_pix_writer *w, sit_err *e)
 	return w->png ? sit_img_png_row(&w->pngw, row, e) : sit_img_pam_row(&w->pamw, row, e);
 }
 
+/* PAM: the byte stream is the raster as it is in the file (16-bit samples
+ * big-endian), so it goes to the sink as it comes, without a copy. */
+static int
+pam_put(sit_pix_writer *w, const void *buf, size_t len, sit_err *e)
+{
+	uint64_t room = (uint64_t)w->row_bytes * w->height - w->raw_done;
+
+	if (len > room)
+		return sit_err_set(e, EX_SOFTWARE, "more bytes than the image holds");
+	w->raw_done += len;
+	return len == 0 ? 0 : w->sink.write(w->sink.ctx, buf, len, e);
+}
+
 int
 sit_pix_writer_put(sit_pix_writer *w, const void *buf, size_t len, sit_err *e)
 {
 	const unsigned char *p = buf;
 
+	if (!w->png)
+		return pam_put(w, buf, len, e);
 	while (len > 0) {
 		size_t n = w->row_bytes - w->fill;
 
@@ -94,6 +110,17 @@ sit_pix_writer_end(sit_pix_writer *w, sit_err *e)
 {
 	int rc;
 
+	if (!w->png) {
+		/* The padding, a row's worth of zeros at a time. */
+		memset(w->row, 0, w->row_bytes);
+		rc = 0;
+		while (rc == 0 && w->raw_done < (uint64_t)w->row_bytes * w->height) {
+			uint64_t left = (uint64_t)w->row_bytes * w->height - w->raw_done;
+			rc = pam_put(w, w->row, left < w->row_bytes ? (size_t)left : w->row_bytes, e);
+		}
+		sit_pix_writer_abort(w);
+		return rc;
+	}
 	while (w->rows < w->height) {
 		memset(w->row + w->fill, 0, w->row_bytes - w->fill);
 		w->fill = w->row_bytes;
@@ -121,6 +148,18 @@ sit_pix_writer_abort(sit_pix_writer *w)
 	free(w->row);
 	free(w->wide);
 	memset(w, 0, sizeof *w);
+}
+
+size_t
+sit_pix_turn(const int *fds, unsigned n, size_t big)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct stat st;
+
+		if (fstat(fds[i], &st) != 0 || !S_ISREG(st.st_mode))
+			return SIT_PIX_INTERLEAVE;
+	}
+	return big;
 }
 
 /* ---- reading ---------------------------------------------------------- */

@@ -18,6 +18,8 @@
 
 typedef struct sit_pix_writer {
 	int png;                       /* 1: FAST PNG, 0: PAM */
+	sit_img_sink sink;
+	uint64_t raw_done;             /* PAM: bytes of raster written */
 	sit_img_png_writer pngw;
 	sit_img_pam_writer pamw;
 	uint32_t width, height, rows;  /* rows written so far */
@@ -73,6 +75,12 @@ typedef struct sit_pix_reader {
  * get a pipe's worth (64 KiB) ahead on one share while the other waits on
  * another share. */
 #define SIT_PIX_INTERLEAVE (8 * 1024)
+
+/* The turn to use over the N descriptors FDS: SIT_PIX_INTERLEAVE when any
+ * of them is a pipe, fifo, socket or device (another process may be
+ * reading or writing the others in step), else BIG, since turns between
+ * regular files only cost system calls. */
+size_t sit_pix_turn(const int *fds, unsigned n, size_t big);
 
 /* Read the first (up to) SIT_PIX_HEAD_LEN bytes of FD into a new *HEAD. */
 int sit_pix_read_head(int fd, unsigned char **head, size_t *len, const char *what,

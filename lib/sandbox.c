@@ -2,6 +2,7 @@
  * The policy, and why each call is allowed, is in sandbox.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,8 @@ static const char *const allowed[] = {
 	"alarm", "setitimer", "getitimer", "getpid", "gettid",
 	"getrandom", "clock_gettime", "gettimeofday", "futex",
 	"exit", "exit_group",
+	/* What a new thread does first (lib/pipeline.c). */
+	"set_robust_list", "rseq", "sched_yield",
 };
 
 /* Calls that name a file: they fail with EPERM, and the program's ordinary
@@ -52,7 +55,7 @@ static const char *const refused[] = {
 
 /* Calls only a program that was taken over makes: it dies on the spot. */
 static const char *const fatal[] = {
-	"execve", "execveat", "fork", "vfork", "clone", "clone3",
+	"execve", "execveat", "fork", "vfork",
 	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
 	"sendto", "sendmsg", "sendmmsg", "recvfrom", "recvmsg", "recvmmsg",
 	"ptrace", "process_vm_readv", "process_vm_writev",
@@ -131,6 +134,27 @@ rule_bits(scmp_filter_ctx ctx, const char *name, unsigned arg, uint64_t mask, in
 	return rc != 0 ? rc : rule(ctx, SCMP_ACT_ERRNO(EPERM), name, 1, &no);
 }
 
+/* Threads but no processes: clone() with CLONE_VM and CLONE_THREAD is a
+ * thread of this process (lib/pipeline.c); without either it would be a
+ * new process, and kills.  clone3() passes its flags in memory, where a
+ * filter cannot look: it fails with ENOSYS, and the C library falls back
+ * to clone(). */
+static int
+add_threads(scmp_filter_ctx ctx, uint32_t kill)
+{
+	const uint64_t thread = CLONE_VM | CLONE_THREAD;
+	struct scmp_arg_cmp is_thread = { 0, SCMP_CMP_MASKED_EQ, thread, thread };
+	struct scmp_arg_cmp no_vm = { 0, SCMP_CMP_MASKED_EQ, CLONE_VM, 0 };
+	struct scmp_arg_cmp no_thread = { 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0 };
+	int rc;
+
+	if ((rc = rule(ctx, SCMP_ACT_ALLOW, "clone", 1, &is_thread)) != 0 ||
+	    (rc = rule(ctx, kill, "clone", 1, &no_vm)) != 0 ||
+	    (rc = rule(ctx, kill, "clone", 1, &no_thread)) != 0)
+		return rc;
+	return rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL);
+}
+
 static int
 add_strict(scmp_filter_ctx ctx, uint32_t kill, unsigned flags)
 {
@@ -142,6 +166,7 @@ add_strict(scmp_filter_ctx ctx, uint32_t kill, unsigned flags)
 	if ((rc = rules(ctx, SCMP_ACT_ALLOW, allowed, COUNT(allowed))) != 0
 	    || (rc = rules(ctx, SCMP_ACT_ERRNO(EPERM), refused, COUNT(refused))) != 0
 	    || (rc = rules(ctx, kill, fatal, COUNT(fatal))) != 0
+	    || (rc = add_threads(ctx, kill)) != 0
 	    /* No new executable memory: injected code stays data. */
 	    || (rc = rule_bits(ctx, "mmap", 2, PROT_EXEC, 1)) != 0
 	    || (rc = rule_bits(ctx, "mprotect", 2, PROT_EXEC, 1)) != 0

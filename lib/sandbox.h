@@ -20,6 +20,10 @@
  *                 tgkill on itself only (raise, abort)
  *   other         getrandom (libsodium), clock_gettime gettimeofday, futex,
  *                 exit exit_group
+ *   threads       clone with CLONE_VM and CLONE_THREAD (lib/pipeline.h),
+ *                 set_robust_list rseq sched_yield; clone3 fails with ENOSYS
+ *                 (its flags are out of a filter's sight) and the C library
+ *                 falls back to clone
  *   with SIT_SANDBOX_OUTPUT   umask fchmod renameat2(RENAME_NOREPLACE) link
  *                 linkat unlink unlinkat: sit_out_commit() and the clean-up of
  *                 temporary files (lib/out.h)
@@ -34,7 +38,8 @@
  *       fail with EPERM, so the program reports "cannot open X: Operation not
  *       permitted" through its ordinary error path and exits cleanly;
  *   execve execveat, socket and the rest of the network calls, ptrace,
- *   process_vm_readv/writev, fork vfork clone clone3
+ *   process_vm_readv/writev, fork vfork, clone without CLONE_VM or
+ *   CLONE_THREAD (a new process)
  *       kill the whole process at once (SIGSYS): a program that tries them
  *       has been taken over, and nothing it does next can be trusted, even
  *       at the cost of a temporary output file left behind;

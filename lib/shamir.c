@@ -14,7 +14,7 @@ sit_shamir_split_init(sit_shamir_split *s, unsigned k, unsigned n, sit_err *e)
 			SIT_SHAMIR_MAX_N, k, n);
 	if (sodium_init() < 0)
 		return sit_err_set(e, EX_OSERR, "libsodium cannot be initialised");
-	s->coef = malloc((size_t)(k - 1) * SIT_SHAMIR_BLOCK);
+	s->coef = malloc(SIT_SHAMIR_COEF_LEN(k));
 	if (s->coef == NULL)
 		return sit_err_set(e, EX_OSERR, "out of memory");
 	s->k = k;
@@ -30,16 +30,15 @@ sit_shamir_split_init(sit_shamir_split *s, unsigned k, unsigned n, sit_err *e)
  * bytes 0..6, row in byte 7) under the same key, so no keystream byte is
  * ever used twice. */
 static void
-draw_coefficients(sit_shamir_split *s, size_t len)
+draw_coefficients(const sit_shamir_split *s, uint64_t block, uint8_t *coef, size_t len)
 {
 	unsigned char nonce[crypto_stream_chacha20_NONCEBYTES] = { 0 };
 
 	for (size_t i = 0; i < 7; i++)
-		nonce[i] = (unsigned char)(s->nonce >> (8 * i));
-	s->nonce++; /* 2^56 blocks of 64 KiB are never reached */
+		nonce[i] = (unsigned char)(block >> (8 * i));
 	for (size_t r = 0; r + 1 < s->k; r++) {
 		nonce[7] = (unsigned char)r;
-		crypto_stream_chacha20(s->coef + r * SIT_SHAMIR_BLOCK, len, nonce, s->key);
+		crypto_stream_chacha20(coef + r * SIT_SHAMIR_BLOCK, len, nonce, s->key);
 	}
 }
 
@@ -47,15 +46,25 @@ void
 sit_shamir_split_block(sit_shamir_split *s, const uint8_t *secret, size_t len,
 	uint8_t *const *out)
 {
+	if (len == 0)
+		return;
+	/* 2^56 blocks of 64 KiB are never reached. */
+	sit_shamir_split_block_at(s, s->nonce++, s->coef, secret, len, out);
+}
+
+void
+sit_shamir_split_block_at(const sit_shamir_split *s, uint64_t block, uint8_t *coef,
+	const uint8_t *secret, size_t len, uint8_t *const *out)
+{
 	size_t top = s->k - 2; /* row of a(k-1), the highest coefficient */
 
 	if (len == 0)
 		return;
-	draw_coefficients(s, len);
+	draw_coefficients(s, block, coef, len);
 	for (unsigned i = 0; i < s->n; i++) {
 		const sit_gf256_mulc *x = &s->x[i];
 		uint8_t *acc = out[i];
-		const uint8_t *hi = s->coef + top * SIT_SHAMIR_BLOCK;
+		const uint8_t *hi = coef + top * SIT_SHAMIR_BLOCK;
 
 		/* Horner: acc = ((a(k-1) x + a(k-2)) x + ... + a1) x + s. */
 		if (top == 0) {
@@ -64,16 +73,25 @@ sit_shamir_split_block(sit_shamir_split *s, const uint8_t *secret, size_t len,
 		}
 		sit_gf256_muladd(x, acc, hi, hi - SIT_SHAMIR_BLOCK, len);
 		for (size_t r = top - 1; r > 0; r--)
-			sit_gf256_muladd(x, acc, acc, s->coef + (r - 1) * SIT_SHAMIR_BLOCK, len);
+			sit_gf256_muladd(x, acc, acc, coef + (r - 1) * SIT_SHAMIR_BLOCK, len);
 		sit_gf256_muladd(x, acc, acc, secret, len);
 	}
+}
+
+size_t
+sit_shamir_batch_len(unsigned buffers)
+{
+	size_t b = (size_t)1024 * 1024 / (buffers > 0 ? buffers : 1);
+
+	b -= b % SIT_SHAMIR_BLOCK;
+	return b < SIT_SHAMIR_BLOCK ? SIT_SHAMIR_BLOCK : b;
 }
 
 void
 sit_shamir_split_free(sit_shamir_split *s)
 {
 	if (s->coef != NULL) {
-		sodium_memzero(s->coef, (size_t)(s->k - 1) * SIT_SHAMIR_BLOCK);
+		sodium_memzero(s->coef, SIT_SHAMIR_COEF_LEN(s->k));
 		free(s->coef);
 	}
 	sodium_memzero(s->key, sizeof s->key);

@@ -38,6 +38,23 @@ int sit_shamir_split_init(sit_shamir_split *s, unsigned k, unsigned n, sit_err *
 void sit_shamir_split_block(sit_shamir_split *s, const uint8_t *secret, size_t len,
 	uint8_t *const *out);
 
+/* The same for block number BLOCK, whose coefficients are its own
+ * keystream (distinct blocks never share a keystream byte), with COEF as
+ * scratch of SIT_SHAMIR_COEF_LEN(k) bytes.  S is only read: threads may
+ * split different blocks at once, each with its own COEF.  A caller that
+ * mixes this with sit_shamir_split_block() must keep the block numbers
+ * apart. */
+#define SIT_SHAMIR_COEF_LEN(k) ((size_t)((k) - 1) * SIT_SHAMIR_BLOCK)
+void sit_shamir_split_block_at(const sit_shamir_split *s, uint64_t block, uint8_t *coef,
+	const uint8_t *secret, size_t len, uint8_t *const *out);
+
+/* Bytes per buffer when a batch has BUFFERS buffers (the secret and the
+ * shares): a multiple of SIT_SHAMIR_BLOCK, at least one, with the whole
+ * batch near 1 MiB, so that it is still in the cache when the next stage
+ * takes it (measured in sit-share: batches of 4 MiB took half as long
+ * again as batches of 1 MiB). */
+size_t sit_shamir_batch_len(unsigned buffers);
+
 /* Wipe the key and coefficients and free them. */
 void sit_shamir_split_free(sit_shamir_split *s);
 

@@ -154,6 +154,41 @@ sleep 0.3
 expect "process substitutions" 0 sit-unshare <(cat q1) <(cat q2)
 same "rebuilt through process substitutions" "$T/out" in
 
+# Batches (lib/pipeline.h): several batches per stream, split on worker
+# threads or, with one CPU (taskset), by the main thread alone; either way
+# any K shares rebuild, whichever way they were made, and through fifos the
+# 8 KiB turns still line up across batch boundaries.
+head -c 4048577 /dev/urandom >big
+if command -v taskset >/dev/null; then
+	one() { taskset -c 0 "$@"; }
+else
+	one() { "$@"; }
+fi
+sit-share -k 3 -n 5 --pam -o th <big
+one sit-unshare th.5.pam th.1.pam th.3.pam >out
+same "threads split, one CPU rebuilds" out big
+one sit-share -k 3 -n 5 --pam -o tone <big
+sit-unshare tone.2.pam tone.4.pam tone.5.pam >out
+same "one CPU splits, threads rebuild" out big
+mkfifo g1 g2 g3
+sit-share -k 2 -n 3 --pam g1 g2 g3 <big &
+expect "fifos, several batches, more than K" 0 sit-unshare g1 g2 g3
+wait
+same "rebuilt through fifos, several batches" "$T/out" big
+rm -f g1 g2 g3
+
+# An error in a late batch: the message of that share, exit 65, no output.
+head -c 2500000 th.2.pam >cut.pam
+expect "share cut short in a late batch" 65 sit-unshare -o late th.1.pam cut.pam th.3.pam
+errmatch "cut share named" '^sit-unshare: .*cut\.pam'
+absent "nothing written (cut share)" late
+cp th.4.pam flip.pam
+printf '\x33' | dd of=flip.pam bs=1 seek=3900000 conv=notrunc 2>/dev/null
+expect "flip in a late batch" 65 sit-unshare -o late th.1.pam th.2.pam flip.pam
+errmatch "flipped share named" '^sit-unshare: share flip\.pam was altered \(lossy conversion\?\): checksum mismatch$'
+absent "nothing written (flip)" late
+rm -f th.* tone.* cut.pam flip.pam big
+
 # Shares of 1 MiB of zeros: byte frequencies uniform.  Chi-square with 255
 # degrees of freedom: mean 255, sd 22.6; P(chi2 > 415) is about 1e-9
 # (Wilson-Hilferty, z = 6.0), so a false failure is practically impossible.
@@ -182,3 +217,20 @@ absent "nothing written for a missing input" n1 n2
 notemp "no temporary files left" "$T"
 expect "--help" 0 sit-share --help
 expect "--version" 0 sit-unshare --version
+
+# Known shares made once and kept (tests/vectors/image): version 1 (Poly1305
+# payload checksum, sit 0.1) and version 2 (CRC-32C lanes) both rebuild, and
+# a flip anywhere in a version 2 payload or its checksum is caught.
+V=$SIT_ROOT/tests/vectors/image
+for v in v1 v2; do
+	expect "$v shares rebuild" 0 sit-unshare "$V/$v-share.1.pam" "$V/$v-share.2.pam"
+	same "$v shares give the known bytes" out "$V/payload-1000.bin"
+done
+bad=""
+for off in 67 141 600 1140 1141 1156; do # PAM header 61 bytes, sit header 80, payload 1000, sum 16
+	cp "$V/v2-share.2.pam" vf.pam
+	python3 -c "import sys; b=bytearray(open('vf.pam','rb').read()); b[$off]^=0x10; open('vf.pam','wb').write(b)"
+	sit-unshare "$V/v2-share.1.pam" vf.pam >/dev/null 2>vf.err && bad="$bad $off"
+	grep -q '^sit-unshare: share vf.pam ' vf.err || bad="$bad $off(msg)"
+done
+if [ -z "$bad" ]; then pass "flips in a version 2 share are caught"; else fail "version 2 flips" "not caught at:$bad"; fi

@@ -123,3 +123,11 @@ expect "missing input" 66 sit-visual -e -o o5 nosuchfile
 absent "nothing written for a missing input" o5
 expect "--help" 0 sit-visual --help
 expect "--version" 0 sit-visual --version
+
+# Known cipher images made once and kept: version 1 (sit 0.1, Poly1305) and
+# version 2 (CRC-32C lanes) both decode to the known bytes.
+V=$SIT_ROOT/tests/vectors/image
+for v in v1 v2; do
+	expect "$v cipher image decodes" 0 sit-visual -d "$V/$v-visual.pam"
+	same "$v cipher image gives the known bytes" out "$V/payload-1000.bin"
+done
