@@ -47,7 +47,7 @@ PROGS    = $(CMD_SRC:cmd/%.c=%)
 SCRIPTS  = $(filter-out scripts/install-deps scripts/bench%,$(wildcard scripts/sit*))
 MANS     = $(wildcard man/*.[157])
 # Test programs, built beside the objects and never installed.
-PROBES   = $(O)/tests/sandbox-probe
+PROBES   = $(O)/tests/sandbox-probe $(O)/tests/cksum-probe $(O)/tests/cksum-probe-portable
 
 all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:scripts/%=$(BIN)/%) $(PROBES)
 
@@ -70,6 +70,15 @@ $(BIN)/%: $(O)/cmd/%.o $(O)/libsit.a
 
 $(O)/tests/%: $(O)/tests/%.o $(O)/libsit.a
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $< $(O)/libsit.a $(LIBS)
+
+# The checksum probe again over cksum.c without its fast paths, so that the
+# tests check the portable code too (tests/t-cksum.sh).
+$(O)/tests/cksum-portable.o: lib/cksum.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DSIT_CKSUM_PORTABLE -c -o $@ $<
+
+$(O)/tests/cksum-probe-portable: $(O)/tests/cksum-probe.o $(O)/tests/cksum-portable.o
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^
 
 $(BIN)/%: scripts/%
 	@mkdir -p $(BIN)
@@ -139,6 +148,6 @@ clean:
 	rm -rf build bin fuzz/build
 
 .PHONY: all deps check check-asan check-valgrind demo bench install clean fuzz
-.SECONDARY: $(LIB_OBJ) $(CMD_SRC:%.c=$(O)/%.o) $(PROBES:%=%.o)
+.SECONDARY: $(LIB_OBJ) $(CMD_SRC:%.c=$(O)/%.o) $(PROBES:%=%.o) $(O)/tests/cksum-portable.o
 
 -include $(wildcard $(O)/lib/*.d $(O)/cmd/*.d $(O)/tests/*.d fuzz/build/lib/*.d fuzz/build/*.d)

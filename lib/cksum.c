@@ -1,140 +1,89 @@
 /* cksum.c - CRC-32, Adler-32 and CRC-32C (see cksum.h).
  *
- * The portable code is byte-at-a-time over constant tables (generated from
- * the polynomials: entry i is the CRC register after shifting byte i through
- * eight steps).  CRC-32C uses the SSE4.2 crc32 instruction when the CPU has
- * it, chosen at run time so that one binary runs everywhere.
+ * Each checksum has a portable path and, on x86-64, a faster one chosen at
+ * run time (__builtin_cpu_supports), so that one binary runs everywhere:
+ *
+ *   CRC-32     folding by carry-less multiplication, below: 128 bits wide
+ *              with PCLMULQDQ, 512 with VPCLMULQDQ and AVX-512;
+ *              portable: slicing-by-8 tables.
+ *   Adler-32   AVX2, 32 bytes a step; portable: zlib's loop, unrolled.
+ *   CRC-32C    the SSE4.2 crc32 instruction, 8 bytes a step;
+ *              portable: slicing-by-8 tables.
+ *
+ * -DSIT_CKSUM_PORTABLE compiles the fast paths out (the tests build a
+ * second probe so, and check that both paths agree with the oracles).
+ *
+ * All the tables and constants are literals in cksum_tables.h, written by
+ * scripts/gen-cksum-tables from the polynomials (no table is filled at run
+ * time: nothing here is mutable or global).
  */
 #include <string.h>
 
 #include "cksum.h"
+#include "cksum_tables.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HAVE_X86_CRC32C 1
-#include <nmmintrin.h>
+#if !defined(SIT_CKSUM_PORTABLE) && defined(__x86_64__) && \
+	(defined(__GNUC__) || defined(__clang__))
+#define HAVE_X86 1
+#include <immintrin.h>
 #endif
 
 #define ADLER_MOD 65521u
 /* The longest run of bytes whose sums cannot overflow 32 bits before the
- * modulo (zlib's NMAX). */
+ * modulo (zlib's NMAX): 255 n (n + 1) / 2 + (n + 1) (MOD - 1) < 2^32. */
 #define ADLER_NMAX 5552u
 
-static const uint32_t crc32_table[256] = {
-	0x00000000, 0x77073096, 0xee0e612c, 0x990951ba, 0x076dc419, 0x706af48f,
-	0xe963a535, 0x9e6495a3, 0x0edb8832, 0x79dcb8a4, 0xe0d5e91e, 0x97d2d988,
-	0x09b64c2b, 0x7eb17cbd, 0xe7b82d07, 0x90bf1d91, 0x1db71064, 0x6ab020f2,
-	0xf3b97148, 0x84be41de, 0x1adad47d, 0x6ddde4eb, 0xf4d4b551, 0x83d385c7,
-	0x136c9856, 0x646ba8c0, 0xfd62f97a, 0x8a65c9ec, 0x14015c4f, 0x63066cd9,
-	0xfa0f3d63, 0x8d080df5, 0x3b6e20c8, 0x4c69105e, 0xd56041e4, 0xa2677172,
-	0x3c03e4d1, 0x4b04d447, 0xd20d85fd, 0xa50ab56b, 0x35b5a8fa, 0x42b2986c,
-	0xdbbbc9d6, 0xacbcf940, 0x32d86ce3, 0x45df5c75, 0xdcd60dcf, 0xabd13d59,
-	0x26d930ac, 0x51de003a, 0xc8d75180, 0xbfd06116, 0x21b4f4b5, 0x56b3c423,
-	0xcfba9599, 0xb8bda50f, 0x2802b89e, 0x5f058808, 0xc60cd9b2, 0xb10be924,
-	0x2f6f7c87, 0x58684c11, 0xc1611dab, 0xb6662d3d, 0x76dc4190, 0x01db7106,
-	0x98d220bc, 0xefd5102a, 0x71b18589, 0x06b6b51f, 0x9fbfe4a5, 0xe8b8d433,
-	0x7807c9a2, 0x0f00f934, 0x9609a88e, 0xe10e9818, 0x7f6a0dbb, 0x086d3d2d,
-	0x91646c97, 0xe6635c01, 0x6b6b51f4, 0x1c6c6162, 0x856530d8, 0xf262004e,
-	0x6c0695ed, 0x1b01a57b, 0x8208f4c1, 0xf50fc457, 0x65b0d9c6, 0x12b7e950,
-	0x8bbeb8ea, 0xfcb9887c, 0x62dd1ddf, 0x15da2d49, 0x8cd37cf3, 0xfbd44c65,
-	0x4db26158, 0x3ab551ce, 0xa3bc0074, 0xd4bb30e2, 0x4adfa541, 0x3dd895d7,
-	0xa4d1c46d, 0xd3d6f4fb, 0x4369e96a, 0x346ed9fc, 0xad678846, 0xda60b8d0,
-	0x44042d73, 0x33031de5, 0xaa0a4c5f, 0xdd0d7cc9, 0x5005713c, 0x270241aa,
-	0xbe0b1010, 0xc90c2086, 0x5768b525, 0x206f85b3, 0xb966d409, 0xce61e49f,
-	0x5edef90e, 0x29d9c998, 0xb0d09822, 0xc7d7a8b4, 0x59b33d17, 0x2eb40d81,
-	0xb7bd5c3b, 0xc0ba6cad, 0xedb88320, 0x9abfb3b6, 0x03b6e20c, 0x74b1d29a,
-	0xead54739, 0x9dd277af, 0x04db2615, 0x73dc1683, 0xe3630b12, 0x94643b84,
-	0x0d6d6a3e, 0x7a6a5aa8, 0xe40ecf0b, 0x9309ff9d, 0x0a00ae27, 0x7d079eb1,
-	0xf00f9344, 0x8708a3d2, 0x1e01f268, 0x6906c2fe, 0xf762575d, 0x806567cb,
-	0x196c3671, 0x6e6b06e7, 0xfed41b76, 0x89d32be0, 0x10da7a5a, 0x67dd4acc,
-	0xf9b9df6f, 0x8ebeeff9, 0x17b7be43, 0x60b08ed5, 0xd6d6a3e8, 0xa1d1937e,
-	0x38d8c2c4, 0x4fdff252, 0xd1bb67f1, 0xa6bc5767, 0x3fb506dd, 0x48b2364b,
-	0xd80d2bda, 0xaf0a1b4c, 0x36034af6, 0x41047a60, 0xdf60efc3, 0xa867df55,
-	0x316e8eef, 0x4669be79, 0xcb61b38c, 0xbc66831a, 0x256fd2a0, 0x5268e236,
-	0xcc0c7795, 0xbb0b4703, 0x220216b9, 0x5505262f, 0xc5ba3bbe, 0xb2bd0b28,
-	0x2bb45a92, 0x5cb36a04, 0xc2d7ffa7, 0xb5d0cf31, 0x2cd99e8b, 0x5bdeae1d,
-	0x9b64c2b0, 0xec63f226, 0x756aa39c, 0x026d930a, 0x9c0906a9, 0xeb0e363f,
-	0x72076785, 0x05005713, 0x95bf4a82, 0xe2b87a14, 0x7bb12bae, 0x0cb61b38,
-	0x92d28e9b, 0xe5d5be0d, 0x7cdcefb7, 0x0bdbdf21, 0x86d3d2d4, 0xf1d4e242,
-	0x68ddb3f8, 0x1fda836e, 0x81be16cd, 0xf6b9265b, 0x6fb077e1, 0x18b74777,
-	0x88085ae6, 0xff0f6a70, 0x66063bca, 0x11010b5c, 0x8f659eff, 0xf862ae69,
-	0x616bffd3, 0x166ccf45, 0xa00ae278, 0xd70dd2ee, 0x4e048354, 0x3903b3c2,
-	0xa7672661, 0xd06016f7, 0x4969474d, 0x3e6e77db, 0xaed16a4a, 0xd9d65adc,
-	0x40df0b66, 0x37d83bf0, 0xa9bcae53, 0xdebb9ec5, 0x47b2cf7f, 0x30b5ffe9,
-	0xbdbdf21c, 0xcabac28a, 0x53b39330, 0x24b4a3a6, 0xbad03605, 0xcdd70693,
-	0x54de5729, 0x23d967bf, 0xb3667a2e, 0xc4614ab8, 0x5d681b02, 0x2a6f2b94,
-	0xb40bbe37, 0xc30c8ea1, 0x5a05df1b, 0x2d02ef8d,
-};
-static const uint32_t crc32c_table[256] = {
-	0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c,
-	0x26a1e7e8, 0xd4ca64eb, 0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b,
-	0x4d43cfd0, 0xbf284cd3, 0xac78bf27, 0x5e133c24, 0x105ec76f, 0xe235446c,
-	0xf165b798, 0x030e349b, 0xd7c45070, 0x25afd373, 0x36ff2087, 0xc494a384,
-	0x9a879fa0, 0x68ec1ca3, 0x7bbcef57, 0x89d76c54, 0x5d1d08bf, 0xaf768bbc,
-	0xbc267848, 0x4e4dfb4b, 0x20bd8ede, 0xd2d60ddd, 0xc186fe29, 0x33ed7d2a,
-	0xe72719c1, 0x154c9ac2, 0x061c6936, 0xf477ea35, 0xaa64d611, 0x580f5512,
-	0x4b5fa6e6, 0xb93425e5, 0x6dfe410e, 0x9f95c20d, 0x8cc531f9, 0x7eaeb2fa,
-	0x30e349b1, 0xc288cab2, 0xd1d83946, 0x23b3ba45, 0xf779deae, 0x05125dad,
-	0x1642ae59, 0xe4292d5a, 0xba3a117e, 0x4851927d, 0x5b016189, 0xa96ae28a,
-	0x7da08661, 0x8fcb0562, 0x9c9bf696, 0x6ef07595, 0x417b1dbc, 0xb3109ebf,
-	0xa0406d4b, 0x522bee48, 0x86e18aa3, 0x748a09a0, 0x67dafa54, 0x95b17957,
-	0xcba24573, 0x39c9c670, 0x2a993584, 0xd8f2b687, 0x0c38d26c, 0xfe53516f,
-	0xed03a29b, 0x1f682198, 0x5125dad3, 0xa34e59d0, 0xb01eaa24, 0x42752927,
-	0x96bf4dcc, 0x64d4cecf, 0x77843d3b, 0x85efbe38, 0xdbfc821c, 0x2997011f,
-	0x3ac7f2eb, 0xc8ac71e8, 0x1c661503, 0xee0d9600, 0xfd5d65f4, 0x0f36e6f7,
-	0x61c69362, 0x93ad1061, 0x80fde395, 0x72966096, 0xa65c047d, 0x5437877e,
-	0x4767748a, 0xb50cf789, 0xeb1fcbad, 0x197448ae, 0x0a24bb5a, 0xf84f3859,
-	0x2c855cb2, 0xdeeedfb1, 0xcdbe2c45, 0x3fd5af46, 0x7198540d, 0x83f3d70e,
-	0x90a324fa, 0x62c8a7f9, 0xb602c312, 0x44694011, 0x5739b3e5, 0xa55230e6,
-	0xfb410cc2, 0x092a8fc1, 0x1a7a7c35, 0xe811ff36, 0x3cdb9bdd, 0xceb018de,
-	0xdde0eb2a, 0x2f8b6829, 0x82f63b78, 0x709db87b, 0x63cd4b8f, 0x91a6c88c,
-	0x456cac67, 0xb7072f64, 0xa457dc90, 0x563c5f93, 0x082f63b7, 0xfa44e0b4,
-	0xe9141340, 0x1b7f9043, 0xcfb5f4a8, 0x3dde77ab, 0x2e8e845f, 0xdce5075c,
-	0x92a8fc17, 0x60c37f14, 0x73938ce0, 0x81f80fe3, 0x55326b08, 0xa759e80b,
-	0xb4091bff, 0x466298fc, 0x1871a4d8, 0xea1a27db, 0xf94ad42f, 0x0b21572c,
-	0xdfeb33c7, 0x2d80b0c4, 0x3ed04330, 0xccbbc033, 0xa24bb5a6, 0x502036a5,
-	0x4370c551, 0xb11b4652, 0x65d122b9, 0x97baa1ba, 0x84ea524e, 0x7681d14d,
-	0x2892ed69, 0xdaf96e6a, 0xc9a99d9e, 0x3bc21e9d, 0xef087a76, 0x1d63f975,
-	0x0e330a81, 0xfc588982, 0xb21572c9, 0x407ef1ca, 0x532e023e, 0xa145813d,
-	0x758fe5d6, 0x87e466d5, 0x94b49521, 0x66df1622, 0x38cc2a06, 0xcaa7a905,
-	0xd9f75af1, 0x2b9cd9f2, 0xff56bd19, 0x0d3d3e1a, 0x1e6dcdee, 0xec064eed,
-	0xc38d26c4, 0x31e6a5c7, 0x22b65633, 0xd0ddd530, 0x0417b1db, 0xf67c32d8,
-	0xe52cc12c, 0x1747422f, 0x49547e0b, 0xbb3ffd08, 0xa86f0efc, 0x5a048dff,
-	0x8ecee914, 0x7ca56a17, 0x6ff599e3, 0x9d9e1ae0, 0xd3d3e1ab, 0x21b862a8,
-	0x32e8915c, 0xc083125f, 0x144976b4, 0xe622f5b7, 0xf5720643, 0x07198540,
-	0x590ab964, 0xab613a67, 0xb831c993, 0x4a5a4a90, 0x9e902e7b, 0x6cfbad78,
-	0x7fab5e8c, 0x8dc0dd8f, 0xe330a81a, 0x115b2b19, 0x020bd8ed, 0xf0605bee,
-	0x24aa3f05, 0xd6c1bc06, 0xc5914ff2, 0x37faccf1, 0x69e9f0d5, 0x9b8273d6,
-	0x88d28022, 0x7ab90321, 0xae7367ca, 0x5c18e4c9, 0x4f48173d, 0xbd23943e,
-	0xf36e6f75, 0x0105ec76, 0x12551f82, 0xe03e9c81, 0x34f4f86a, 0xc69f7b69,
-	0xd5cf889d, 0x27a40b9e, 0x79b737ba, 0x8bdcb4b9, 0x988c474d, 0x6ae7c44e,
-	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
-};
+/* ---- portable -------------------------------------------------------- */
 
-/* The raw register (no pre- or post-inversion). */
 static uint32_t
-crc_table_update(const uint32_t *t, uint32_t reg, const unsigned char *p, size_t len)
+get32le(const unsigned char *p)
 {
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		(uint32_t)p[3] << 24;
+}
+
+/* The raw register (no pre- or post-inversion) after one 8-byte word: the
+ * word's first byte has seven more behind it, hence T[7]. */
+static uint32_t
+crc_slice_word(const uint32_t t[8][256], uint32_t reg, const unsigned char *p)
+{
+	uint32_t lo = reg ^ get32le(p), hi = get32le(p + 4);
+
+	return t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^
+		t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
+		t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^
+		t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+}
+
+static uint32_t
+crc_slice(const uint32_t t[8][256], uint32_t reg, const unsigned char *p, size_t len)
+{
+	for (; len >= 8; len -= 8, p += 8)
+		reg = crc_slice_word(t, reg, p);
 	while (len--)
-		reg = t[(reg ^ *p++) & 0xff] ^ (reg >> 8);
+		reg = t[0][(reg ^ *p++) & 0xff] ^ (reg >> 8);
 	return reg;
 }
 
-uint32_t
-sit_cksum_crc32(uint32_t crc, const void *buf, size_t len)
+static uint32_t
+adler32_portable(uint32_t adler, const unsigned char *p, size_t len)
 {
-	return ~crc_table_update(crc32_table, ~crc, buf, len);
-}
-
-uint32_t
-sit_cksum_adler32(uint32_t adler, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
 	uint32_t a = adler & 0xffff, b = adler >> 16;
 
 	while (len > 0) {
 		size_t n = len < ADLER_NMAX ? len : ADLER_NMAX;
 
 		len -= n;
+		for (; n >= 4; n -= 4, p += 4) {
+			a += p[0];
+			b += a;
+			a += p[1];
+			b += a;
+			a += p[2];
+			b += a;
+			a += p[3];
+			b += a;
+		}
 		while (n--) {
 			a += *p++;
 			b += a;
@@ -145,10 +94,262 @@ sit_cksum_adler32(uint32_t adler, const void *buf, size_t len)
 	return b << 16 | a;
 }
 
-#ifdef HAVE_X86_CRC32C
-__attribute__((target("sse4.2"))) static uint32_t
-crc32c_hw_bytes(uint32_t reg, const unsigned char *p, size_t len)
+/* ---- CRC-32 by folding with carry-less multiplication ------------------
+ *
+ * The method of Intel's "Fast CRC Computation for Generic Polynomials
+ * Using PCLMULQDQ Instruction" (Gopal et al., 2009), for the reflected
+ * CRC-32.  Polynomials over GF(2); P is the 33-bit CRC polynomial.
+ *
+ * Reflected layout: in a 128-bit register loaded from 16 message bytes,
+ * bit i holds the coefficient of x^(127-i) (the first byte's lowest bit is
+ * the highest power).  Call the low quadword H (the first 8 bytes) and the
+ * high one L, so the register is V = H x^64 + L.  The raw CRC (register
+ * without inversions) of a message M is M x^32 mod P, and xoring the
+ * starting register into the first four bytes accounts for it, so all that
+ * matters is M modulo P.
+ *
+ * A constant c holding K (degree < 33) reflected over 33 bits (bit l is the
+ * coefficient of x^(32-l)) multiplies a quadword q (bit j: x^(63-j)) into a
+ * 128-bit product whose bit i is the coefficient of x^(95-i) of Q K: read
+ * as a register (bit i: x^(127-i)) that is Q K x^32.
+ *
+ * Folding: with a register V at some position and the data D bits later,
+ * V x^D = H x^(64+D) + L x^D, which is congruent modulo P to
+ * H (x^(64+D-32) mod P) x^32 + L (x^(D-32) mod P) x^32: two carry-less
+ * products with the constants x^(D+32) mod P and x^(D-32) mod P, each
+ * under 128 bits, xored into the register D bits on.  Four registers
+ * advance 64 bytes (D = 512) per step, independent chains that hide the
+ * multiplier's latency; then they fold into one (D = 128), which takes in
+ * the remaining 16-byte blocks.
+ *
+ * The 128 bits V that are left stand for the CRC V x^32 mod P:
+ *  1. 128 -> 96 bits: V x^32 = H x^96 + L x^32 == H (x^96 mod P) + L x^32.
+ *     The product of H with x^96 mod P, plus L shifted down by 8 bytes,
+ *     is a 96-bit W in bits 0..95 (bit i: x^(95-i)), W == V x^32.
+ *  2. 96 -> 64 bits: W = A x^64 + B with A its first 32 bits; A (moved up
+ *     4 bytes so that it is a quadword) times x^64 mod P, xored into W,
+ *     with A's own bits cleared, is Y = A (x^64 mod P) + B, of degree < 64.
+ *  3. Barrett: Y mod P = Y + floor(Y / P) P mod x^32, and for degree < 64,
+ *     floor(Y / P) = floor(floor(Y / x^32) mu / x^32), mu = floor(x^64 / P).
+ *     The high half of Y times mu has the quotient in the same place the
+ *     high half of Y was; the quotient times P has its low 32 bits where
+ *     the low 32 bits of Y are (bits 64..95), and their sum is the CRC.
+ *
+ * The constants (cksum_tables.h): CRC32_FOLD4_H/L = x^(512+-32) mod P,
+ * CRC32_FOLD1_H/L = x^(128+-32) mod P, CRC32_RED96 = x^96 mod P,
+ * CRC32_RED64 = x^64 mod P, CRC32_MU = mu and CRC32_P = P, all reflected
+ * over 33 bits.  tests/t-cksum.sh regenerates them, and checks the results
+ * against zlib.
+ */
+
+#ifdef HAVE_X86
+/* Shorter buffers go to the tables: the folding's set-up and reduction
+ * cost about what the tables take for 64 bytes. */
+#define CRC32_FOLD_MIN 64
+
+__attribute__((target("pclmul"))) static inline __m128i
+crc32_fold_step(__m128i v, __m128i k, __m128i next)
 {
+	return _mm_xor_si128(next, _mm_xor_si128(_mm_clmulepi64_si128(v, k, 0x00),
+		_mm_clmulepi64_si128(v, k, 0x11)));
+}
+
+__attribute__((target("pclmul"))) static uint32_t
+crc32_reduce(__m128i v)
+{
+	const __m128i k = _mm_set_epi64x(CRC32_RED64, CRC32_RED96);
+	const __m128i mp = _mm_set_epi64x(CRC32_P, CRC32_MU);
+	__m128i w, y, q;
+
+	/* 1: H (x^96 mod P) + L, in bits 0..95. */
+	w = _mm_xor_si128(_mm_clmulepi64_si128(v, k, 0x00), _mm_srli_si128(v, 8));
+	/* 2: A, the first 32 bits, as a quadword times x^64 mod P; then A out. */
+	y = _mm_xor_si128(w, _mm_clmulepi64_si128(_mm_slli_si128(w, 4), k, 0x10));
+	y = _mm_and_si128(y, _mm_set_epi32(-1, -1, -1, 0));
+	/* 3: the quotient in bits 32..63, then its product with P. */
+	q = _mm_clmulepi64_si128(y, mp, 0x00);
+	q = _mm_clmulepi64_si128(q, mp, 0x10);
+	return (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(_mm_xor_si128(y, q), 8));
+}
+
+/* LEN >= 64 and a multiple of 16; REG is the raw register. */
+__attribute__((target("pclmul"))) static uint32_t
+crc32_fold(uint32_t reg, const unsigned char *p, size_t len)
+{
+	const __m128i k4 = _mm_set_epi64x(CRC32_FOLD4_L, CRC32_FOLD4_H);
+	const __m128i k1 = _mm_set_epi64x(CRC32_FOLD1_L, CRC32_FOLD1_H);
+	__m128i v0, v1, v2, v3;
+
+	v0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p),
+		_mm_cvtsi32_si128((int)reg));
+	v1 = _mm_loadu_si128((const __m128i *)(p + 16));
+	v2 = _mm_loadu_si128((const __m128i *)(p + 32));
+	v3 = _mm_loadu_si128((const __m128i *)(p + 48));
+	for (p += 64, len -= 64; len >= 64; p += 64, len -= 64) {
+		v0 = crc32_fold_step(v0, k4, _mm_loadu_si128((const __m128i *)p));
+		v1 = crc32_fold_step(v1, k4, _mm_loadu_si128((const __m128i *)(p + 16)));
+		v2 = crc32_fold_step(v2, k4, _mm_loadu_si128((const __m128i *)(p + 32)));
+		v3 = crc32_fold_step(v3, k4, _mm_loadu_si128((const __m128i *)(p + 48)));
+	}
+	v0 = crc32_fold_step(v0, k1, v1);
+	v0 = crc32_fold_step(v0, k1, v2);
+	v0 = crc32_fold_step(v0, k1, v3);
+	for (; len >= 16; p += 16, len -= 16)
+		v0 = crc32_fold_step(v0, k1, _mm_loadu_si128((const __m128i *)p));
+	return crc32_reduce(v0);
+}
+
+/* The same with VPCLMULQDQ: four 512-bit registers, each four independent
+ * 128-bit lanes, advance 256 bytes per step (D = 2048); the registers fold
+ * into one 64 bytes apart (D = 512, the constants above), which takes in
+ * the remaining 64-byte blocks; its lanes fold into one 16 bytes apart. */
+#define CRC32_FOLD512_MIN 256
+
+__attribute__((target("avx512f,vpclmulqdq"))) static inline __m512i
+crc32_fold512_step(__m512i v, __m512i k, __m512i next)
+{
+	/* 0x96: the three-way exclusive or. */
+	return _mm512_ternarylogic_epi64(next, _mm512_clmulepi64_epi128(v, k, 0x00),
+		_mm512_clmulepi64_epi128(v, k, 0x11), 0x96);
+}
+
+/* LEN >= 256 and a multiple of 16; REG is the raw register. */
+__attribute__((target("avx512f,vpclmulqdq,pclmul"))) static uint32_t
+crc32_fold512(uint32_t reg, const unsigned char *p, size_t len)
+{
+	const __m512i k16 = _mm512_broadcast_i32x4(_mm_set_epi64x(CRC32_FOLD16_L, CRC32_FOLD16_H));
+	const __m512i k4 = _mm512_broadcast_i32x4(_mm_set_epi64x(CRC32_FOLD4_L, CRC32_FOLD4_H));
+	const __m128i k1 = _mm_set_epi64x(CRC32_FOLD1_L, CRC32_FOLD1_H);
+	__m512i v0, v1, v2, v3;
+	__m128i x;
+
+	v0 = _mm512_xor_si512(_mm512_loadu_si512(p), _mm512_set_epi32(0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (int)reg));
+	v1 = _mm512_loadu_si512(p + 64);
+	v2 = _mm512_loadu_si512(p + 128);
+	v3 = _mm512_loadu_si512(p + 192);
+	for (p += 256, len -= 256; len >= 256; p += 256, len -= 256) {
+		v0 = crc32_fold512_step(v0, k16, _mm512_loadu_si512(p));
+		v1 = crc32_fold512_step(v1, k16, _mm512_loadu_si512(p + 64));
+		v2 = crc32_fold512_step(v2, k16, _mm512_loadu_si512(p + 128));
+		v3 = crc32_fold512_step(v3, k16, _mm512_loadu_si512(p + 192));
+	}
+	v0 = crc32_fold512_step(v0, k4, v1);
+	v0 = crc32_fold512_step(v0, k4, v2);
+	v0 = crc32_fold512_step(v0, k4, v3);
+	for (; len >= 64; p += 64, len -= 64)
+		v0 = crc32_fold512_step(v0, k4, _mm512_loadu_si512(p));
+	x = crc32_fold_step(_mm512_extracti32x4_epi32(v0, 0), k1,
+		_mm512_extracti32x4_epi32(v0, 1));
+	x = crc32_fold_step(x, k1, _mm512_extracti32x4_epi32(v0, 2));
+	x = crc32_fold_step(x, k1, _mm512_extracti32x4_epi32(v0, 3));
+	for (; len >= 16; p += 16, len -= 16)
+		x = crc32_fold_step(x, k1, _mm_loadu_si128((const __m128i *)p));
+	return crc32_reduce(x);
+}
+#endif
+
+uint32_t
+sit_cksum_crc32(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint32_t reg = ~crc;
+
+#ifdef HAVE_X86
+	if (len >= CRC32_FOLD_MIN && __builtin_cpu_supports("pclmul")) {
+		size_t n = len & ~(size_t)15;
+
+		if (n >= CRC32_FOLD512_MIN && __builtin_cpu_supports("avx512f") &&
+		    __builtin_cpu_supports("vpclmulqdq"))
+			reg = crc32_fold512(reg, p, n);
+		else
+			reg = crc32_fold(reg, p, n);
+		p += n;
+		len -= n;
+	}
+#endif
+	return ~crc_slice(crc32_slice, reg, p, len);
+}
+
+/* ---- Adler-32 with AVX2 ------------------------------------------------
+ *
+ * Over n blocks of 32 bytes d[k][i], from (a, b):
+ *   a' = a + sum_k S_k,                 S_k = sum_i d[k][i]
+ *   b' = b + 32 n a + sum_k (32 sum_{j<k} S_j + sum_i (32 - i) d[k][i])
+ * Per block, _mm256_sad_epu8 against zero gives S_k in four partial sums,
+ * the running total of the earlier S_j is one add, and maddubs with the
+ * weights 32..1 then madd with ones gives the weighted sum in eight.  All in
+ * 32-bit lanes: at n blocks a lane of the running totals holds at most
+ * 2040 n (n - 1) / 2, under 2^32 for n <= 2048; the runs are 1024 blocks,
+ * then the lanes are added up and reduced in 64 bits. */
+
+#ifdef HAVE_X86
+#define ADLER_RUN 1024u
+
+__attribute__((target("avx2"))) static uint64_t
+sum_lanes32(__m256i v)
+{
+	uint32_t l[8];
+	uint64_t s = 0;
+
+	_mm256_storeu_si256((__m256i *)l, v);
+	for (int i = 0; i < 8; i++)
+		s += l[i];
+	return s;
+}
+
+__attribute__((target("avx2"))) static uint32_t
+adler32_avx2(uint32_t adler, const unsigned char *p, size_t len)
+{
+	const __m256i weights = _mm256_setr_epi8(32, 31, 30, 29, 28, 27, 26, 25,
+		24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9,
+		8, 7, 6, 5, 4, 3, 2, 1);
+	const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
+	uint64_t a = adler & 0xffff, b = adler >> 16;
+
+	while (len >= 32) {
+		size_t n = len / 32 < ADLER_RUN ? len / 32 : ADLER_RUN;
+		__m256i va = zero, vprev = zero, vb = zero;
+
+		len -= 32 * n;
+		for (size_t k = 0; k < n; k++, p += 32) {
+			__m256i d = _mm256_loadu_si256((const __m256i *)p);
+
+			vprev = _mm256_add_epi32(vprev, va);
+			va = _mm256_add_epi32(va, _mm256_sad_epu8(d, zero));
+			vb = _mm256_add_epi32(vb, _mm256_madd_epi16(
+				_mm256_maddubs_epi16(d, weights), ones));
+		}
+		b = (b + 32 * n * a + 32 * sum_lanes32(vprev) + sum_lanes32(vb)) % ADLER_MOD;
+		a = (a + sum_lanes32(va)) % ADLER_MOD;
+	}
+	return adler32_portable((uint32_t)(b << 16 | a), p, len);
+}
+#endif
+
+uint32_t
+sit_cksum_adler32(uint32_t adler, const void *buf, size_t len)
+{
+#ifdef HAVE_X86
+	if (len >= 64 && __builtin_cpu_supports("avx2"))
+		return adler32_avx2(adler, buf, len);
+#endif
+	return adler32_portable(adler, buf, len);
+}
+
+/* ---- CRC-32C ---------------------------------------------------------- */
+
+#ifdef HAVE_X86
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_hw(uint32_t reg, const unsigned char *p, size_t len)
+{
+	uint64_t r = reg, w;
+
+	for (; len >= 8; len -= 8, p += 8) {
+		memcpy(&w, p, 8);
+		r = _mm_crc32_u64(r, w);
+	}
+	reg = (uint32_t)r;
 	while (len--)
 		reg = _mm_crc32_u8(reg, *p++);
 	return reg;
@@ -184,11 +385,11 @@ have_hw_crc32c(void)
 static uint32_t
 crc32c_update(uint32_t reg, const unsigned char *p, size_t len)
 {
-#ifdef HAVE_X86_CRC32C
+#ifdef HAVE_X86
 	if (have_hw_crc32c())
-		return crc32c_hw_bytes(reg, p, len);
+		return crc32c_hw(reg, p, len);
 #endif
-	return crc_table_update(crc32c_table, reg, p, len);
+	return crc_slice(crc32c_slice, reg, p, len);
 }
 
 uint32_t
@@ -209,14 +410,15 @@ sit_cksum_lanes_init(sit_cksum_lanes *l, const uint32_t seed[4])
 static void
 lanes_groups(uint32_t reg[4], const unsigned char *p, size_t len)
 {
-#ifdef HAVE_X86_CRC32C
+#ifdef HAVE_X86
 	if (have_hw_crc32c()) {
 		lanes_hw_groups(reg, p, len);
 		return;
 	}
 #endif
-	for (size_t off = 0; off < len; off += 8)
-		reg[off / 8 % 4] = crc_table_update(crc32c_table, reg[off / 8 % 4], p + off, 8);
+	for (; len >= 32; len -= 32, p += 32)
+		for (int i = 0; i < 4; i++)
+			reg[i] = crc_slice_word(crc32c_slice, reg[i], p + 8 * i);
 }
 
 void
@@ -231,7 +433,7 @@ sit_cksum_lanes_update(sit_cksum_lanes *l, const void *buf, size_t len)
 			n = len - len % 32;
 			lanes_groups(l->lane, p, n);
 		} else {
-			/* Up to the end of the current word, byte by byte. */
+			/* Up to the end of the current word. */
 			n = 8 - l->pos % 8;
 			if (n > len)
 				n = len;

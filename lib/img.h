@@ -176,7 +176,6 @@ typedef struct sit_img_png_writer {
 	size_t data_len, data_cap;
 	uint32_t adler;                /* FAST: Adler-32 of the raw stream */
 	int started;                   /* FAST: zlib header sent */
-	struct sit_img_crc *crc;       /* CRC-32 tables */
 } sit_img_png_writer;
 
 /* Write the signature and IHDR.  Then exactly HEIGHT calls to _row with

@@ -31,17 +31,6 @@ sit_img_put32be(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
-/* CRC-32 as PNG (and zlib) define it, four bytes at a time ("slicing by
- * 4").  The tables live with their user (a writer, a walk), not in a
- * global: filling them costs a few microseconds per image. */
-typedef struct sit_img_crc {
-	uint32_t t[4][256];
-} sit_img_crc;
-
-void sit_img_crc_init(sit_img_crc *c);
-/* Pass 0 to start, the result to go on. */
-uint32_t sit_img_crc32(const sit_img_crc *c, uint32_t crc, const unsigned char *p, size_t len);
-
 /* Copy N native uint16_t samples from SRC to big-endian bytes in DST, or
  * back; SRC and DST need not be aligned. */
 void sit_img_samples_to_be16(unsigned char *dst, const void *src, size_t n);

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "cksum.h"
 #include "img_int.h"
 
 /* Copying in runs: everything from RUN up to the start of a dropped piece
@@ -62,15 +63,14 @@ png_type_ok(const unsigned char *t)
 
 /* Check one chunk at POS (its length already bounded by the caller). */
 static int
-png_chunk_ok(const sit_img_crc *tab, const unsigned char *buf, size_t pos, uint32_t n,
-	int first, sit_err *e)
+png_chunk_ok(const unsigned char *buf, size_t pos, uint32_t n, int first, sit_err *e)
 {
 	const unsigned char *type = buf + pos + 4;
 	uint32_t crc = sit_img_get32be(buf + pos + 8 + n);
 
 	if (!png_type_ok(type))
 		return sit_err_set(e, EX_DATAERR, "corrupt PNG: bad chunk type at byte %zu", pos);
-	if (sit_img_crc32(tab, 0, type, 4 + (size_t)n) != crc)
+	if (sit_cksum_crc32(SIT_CKSUM_CRC32_INIT, type, 4 + (size_t)n) != crc)
 		return sit_err_set(e, EX_DATAERR, "corrupt PNG: CRC error in the %.4s chunk", type);
 	if (first != (memcmp(type, "IHDR", 4) == 0))
 		return sit_err_set(e, EX_DATAERR, "corrupt PNG: IHDR is not the first chunk");
@@ -85,9 +85,7 @@ sit_img_png_walk(const unsigned char *buf, size_t len, const sit_img_sink *sink,
 	copier c = { sink, buf, 0 };
 	size_t pos = 8;
 	int idat = 0;
-	sit_img_crc tab;        /* 4 KiB on the stack */
 
-	sit_img_crc_init(&tab);
 	if (len < 8 || memcmp(buf, "\x89PNG\r\n\x1a\n", 8) != 0)
 		return sit_err_set(e, EX_DATAERR, "corrupt PNG: bad signature");
 	for (;;) {
@@ -101,7 +99,7 @@ sit_img_png_walk(const unsigned char *buf, size_t len, const sit_img_sink *sink,
 			return sit_err_set(e, EX_DATAERR, "corrupt PNG: chunk length %u", n);
 		if (n > len - pos - 12)
 			return sit_err_set(e, EX_DATAERR, "truncated PNG: it ends inside a chunk");
-		if (png_chunk_ok(&tab, buf, pos, n, pos == 8, e) < 0)
+		if (png_chunk_ok(buf, pos, n, pos == 8, e) < 0)
 			return -1;
 		type = buf + pos + 4;
 		if (memcmp(type, "IDAT", 4) == 0)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cksum.h"
 #include "img_int.h"
 
 /* stb_image_write defines this (in stb.c) but declares it only inside its
@@ -22,61 +23,9 @@ unsigned char *stbi_zlib_compress(unsigned char *data, int data_len, int *out_le
 #define STORED_MAX 65535u       /* largest stored deflate block */
 #define ZHDR 2                  /* zlib header: CMF, FLG */
 #define BHDR 5                  /* stored block header: BFINAL/BTYPE, LEN, NLEN */
-#define ADLER_MOD 65521u
 #define ZLIB_LEVEL 8            /* stb_image_write's own default */
 
 static const unsigned char png_signature[8] = { 137, 'P', 'N', 'G', '\r', '\n', 26, '\n' };
-
-void
-sit_img_crc_init(sit_img_crc *c)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t n = i;
-
-		for (int k = 0; k < 8; k++)
-			n = n & 1 ? 0xedb88320u ^ (n >> 1) : n >> 1;
-		c->t[0][i] = n;
-	}
-	/* t[k][i]: the CRC of byte i followed by k zero bytes. */
-	for (int k = 1; k < 4; k++)
-		for (int i = 0; i < 256; i++)
-			c->t[k][i] = c->t[0][c->t[k - 1][i] & 0xff] ^ (c->t[k - 1][i] >> 8);
-}
-
-uint32_t
-sit_img_crc32(const sit_img_crc *c, uint32_t crc, const unsigned char *p, size_t len)
-{
-	crc = ~crc;
-	for (; len >= 4; len -= 4, p += 4) {
-		crc ^= (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-			(uint32_t)p[3] << 24;
-		crc = c->t[3][crc & 0xff] ^ c->t[2][(crc >> 8) & 0xff] ^
-			c->t[1][(crc >> 16) & 0xff] ^ c->t[0][crc >> 24];
-	}
-	while (len--)
-		crc = c->t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
-static uint32_t
-adler32(uint32_t adler, const unsigned char *p, size_t len)
-{
-	uint32_t a = adler & 0xffff, b = adler >> 16;
-
-	while (len > 0) {
-		/* 5552 is the largest run that cannot overflow 32 bits. */
-		size_t n = len < 5552 ? len : 5552;
-
-		len -= n;
-		while (n--) {
-			a += *p++;
-			b += a;
-		}
-		a %= ADLER_MOD;
-		b %= ADLER_MOD;
-	}
-	return b << 16 | a;
-}
 
 /* One chunk: length, type, data, CRC over type and data.  LEN has been
  * bounded by the callers (at most 2^31 - 1, as PNG requires). */
@@ -91,8 +40,8 @@ put_chunk(sit_img_png_writer *w, const char *type, const unsigned char *data,
 		return sit_err_set(e, EX_SOFTWARE, "PNG chunk too large");
 	sit_img_put32be(head, (uint32_t)len);
 	memcpy(head + 4, type, 4);
-	crc = sit_img_crc32(w->crc, 0, head + 4, 4);
-	crc = sit_img_crc32(w->crc, crc, data, len);
+	crc = sit_cksum_crc32(SIT_CKSUM_CRC32_INIT, head + 4, 4);
+	crc = sit_cksum_crc32(crc, data, len);
 	sit_img_put32be(tail, crc);
 	if (sit_img_emit(&w->sink, head, sizeof head, e) < 0 ||
 	    (len > 0 && sit_img_emit(&w->sink, data, len, e) < 0))
@@ -138,10 +87,8 @@ alloc_buffers(sit_img_png_writer *w, sit_err *e)
 	w->row = malloc(line);
 	w->prev = calloc(1, line);
 	w->data = malloc(w->data_cap);
-	w->crc = malloc(sizeof *w->crc);
-	if (w->row == NULL || w->prev == NULL || w->data == NULL || w->crc == NULL)
+	if (w->row == NULL || w->prev == NULL || w->data == NULL)
 		return sit_err_set(e, EX_OSERR, "out of memory for the PNG writer");
-	sit_img_crc_init(w->crc);
 	return 0;
 }
 
@@ -161,7 +108,7 @@ sit_img_png_begin(sit_img_png_writer *w, const sit_img_sink *sink,
 	w->height = height;
 	w->channels = channels;
 	w->depth = depth;
-	w->adler = 1;
+	w->adler = SIT_CKSUM_ADLER32_INIT;
 	if (alloc_buffers(w, e) < 0) {
 		sit_img_png_abort(w);
 		return -1;
@@ -203,7 +150,7 @@ flush_block(sit_img_png_writer *w, int final, sit_err *e)
 static int
 stored_append(sit_img_png_writer *w, const unsigned char *p, size_t len, sit_err *e)
 {
-	w->adler = adler32(w->adler, p, len);
+	w->adler = sit_cksum_adler32(w->adler, p, len);
 	while (len > 0) {
 		size_t room = STORED_MAX - w->data_len;
 		size_t n = len < room ? len : room;
@@ -349,9 +296,7 @@ sit_img_png_abort(sit_img_png_writer *w)
 	free(w->row);
 	free(w->prev);
 	free(w->data);
-	free(w->crc);
 	w->row = w->prev = w->data = NULL;
-	w->crc = NULL;
 	w->data_len = w->data_cap = 0;
 }
 
