@@ -167,16 +167,6 @@ stored_append(sit_img_png_writer *w, const unsigned char *p, size_t len, sit_err
 
 /* ---- COMPRESS: adaptive filters -------------------------------------- */
 
-static int
-paeth(int a, int b, int c)
-{
-	int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-
-	if (pa <= pb && pa <= pc)
-		return a;
-	return pb <= pc ? b : c;
-}
-
 /* Filter CUR (with PREV above it) with filter TYPE into OUT; BPP is the
  * distance to the corresponding byte of the previous pixel. */
 static void
@@ -191,7 +181,7 @@ filter_row(unsigned char *out, const unsigned char *cur, const unsigned char *pr
 		case 1: pred = a; break;
 		case 2: pred = b; break;
 		case 3: pred = (a + b) / 2; break;
-		case 4: pred = paeth(a, b, c); break;
+		case 4: pred = sit_img_paeth(a, b, c); break;
 		default: break;
 		}
 		out[i] = (unsigned char)(cur[i] - pred);

@@ -557,16 +557,6 @@ stored_take(sit_pngs *s, size_t n)
 
 /* ---- rows ------------------------------------------------------------- */
 
-static int
-paeth(int a, int b, int c)
-{
-	int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-
-	if (pa <= pb && pa <= pc)
-		return a;
-	return pb <= pc ? b : c;
-}
-
 /* Undo filter TYPE on N bytes RAW that go to CUR from index AT; PREV is
  * the row above (zeros above the first row, which is what the first row's
  * special cases in PNG amount to). */
@@ -601,7 +591,7 @@ unfilter(unsigned char *cur, const unsigned char *prev, size_t at,
 		for (; i < end && i < bpp; i++)
 			cur[i] = (unsigned char)(raw[i] + prev[i]);
 		for (; i < end; i++)
-			cur[i] = (unsigned char)(raw[i] + paeth(cur[i - bpp], prev[i], prev[i - bpp]));
+			cur[i] = (unsigned char)(raw[i] + sit_img_paeth(cur[i - bpp], prev[i], prev[i - bpp]));
 		break;
 	}
 }
