@@ -111,14 +111,18 @@ damaged "unknown critical chunk" "corrupt PNG: unknown critical chunk ABCD$" --c
 notemp "no temporary files left" "$T"
 
 # Memory: two 64 MiB PNG shares, and PAM shares as before; sit-visual -d.
+# Reading whole, a 64 MiB share took over 128 MiB.  The sanitizer build
+# starts at about 20 MiB, so it is allowed more.
+max=32768
+case "$SIT_BIN" in */build/asan/bin) max=98304 ;; esac
 if [ -x /usr/bin/time ]; then
-	rss() { # rss NAME CMD...: peak RSS under 32 MiB
+	rss() { # rss NAME CMD...: peak RSS under $max KiB
 		local name=$1 kib
 		shift
 		/usr/bin/time -f %M -o rss.txt "$@" >/dev/null 2>err
 		kib=$(tail -1 rss.txt)
-		if [ "${kib:-999999}" -lt 32768 ] 2>/dev/null; then pass "$name: peak RSS $kib KiB"
-		else fail "$name" "peak RSS ${kib:-?} KiB (32 MiB allowed); $(head -c 200 err)"; fi
+		if [ "${kib:-999999}" -lt $max ] 2>/dev/null; then pass "$name: peak RSS $kib KiB"
+		else fail "$name" "peak RSS ${kib:-?} KiB ($max KiB allowed); $(head -c 200 err)"; fi
 	}
 	head -c 67108864 /dev/urandom >big
 	sit-share big.1.png big.2.png <big
