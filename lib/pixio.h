@@ -18,16 +18,11 @@
 
 typedef struct sit_pix_writer {
 	int png;                       /* 1: FAST PNG, 0: PAM */
+	int started;                   /* the encoder below is set up */
 	sit_img_sink sink;
-	uint64_t raw_done;             /* PAM: bytes of raster written */
 	sit_img_png_writer pngw;
 	sit_img_pam_writer pamw;
-	uint32_t width, height, rows;  /* rows written so far */
-	unsigned channels, depth;
-	size_t row_bytes;
-	unsigned char *row;            /* the row being filled, file order */
-	size_t fill;
-	uint16_t *wide;                /* 16-bit: the row in native order */
+	uint64_t size, done;           /* raster bytes in all, written so far */
 } sit_pix_writer;
 
 /* Start an image on SINK: PNG (fast stored deflate) if PNG, else PAM. */
@@ -36,6 +31,8 @@ int sit_pix_writer_begin(sit_pix_writer *w, const sit_img_sink *sink, int png,
 	sit_err *e);
 /* Append LEN bytes; more than the image holds is EX_SOFTWARE. */
 int sit_pix_writer_put(sit_pix_writer *w, const void *buf, size_t len, sit_err *e);
+/* Bytes the image still has room for. */
+uint64_t sit_pix_writer_left(const sit_pix_writer *w);
 /* Fill the rest with zero bytes, finish the file and free the writer. */
 int sit_pix_writer_end(sit_pix_writer *w, sit_err *e);
 void sit_pix_writer_abort(sit_pix_writer *w);

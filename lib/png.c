@@ -261,6 +261,39 @@ sit_img_png_row(sit_img_png_writer *w, const void *row, sit_err *e)
 }
 
 int
+sit_img_png_stream(sit_img_png_writer *w, const void *buf, size_t len, sit_err *e)
+{
+	static const unsigned char filter_none = 0;
+	const unsigned char *p = buf;
+
+	if (w->mode != SIT_IMG_PNG_FAST)
+		return sit_err_set(e, EX_SOFTWARE, "PNG writer: only FAST mode streams");
+	while (len > 0) {
+		size_t n = w->row_bytes - w->col;
+
+		if (w->col == 0) {
+			if (w->rows >= w->height)
+				return sit_err_set(e, EX_SOFTWARE,
+					"PNG writer: more rows than the height");
+			if (stored_append(w, &filter_none, 1, e) < 0)
+				return -1;
+		}
+		if (n > len)
+			n = len;
+		if (stored_append(w, p, n, e) < 0)
+			return -1;
+		p += n;
+		len -= n;
+		w->col += n;
+		if (w->col == w->row_bytes) {
+			w->col = 0;
+			w->rows++;
+		}
+	}
+	return 0;
+}
+
+int
 sit_img_png_end(sit_img_png_writer *w, sit_err *e)
 {
 	int rc;
