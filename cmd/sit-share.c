@@ -374,19 +374,34 @@ split_all(struct input *in, const sit_shamir_split *shamir, struct share *sh,
 		sit_die_err(&e);
 }
 
-/* Checksums, padding, then every share gets its final name. */
+/* Checksums, padding, then every share gets its final name.  The padding
+ * (up to a row, which may be longer than a pipe holds) goes in the same
+ * turns as the payload: sit-unshare may be reading the shares from fifos. */
 static void
 finish_all(struct share *sh, unsigned n)
 {
+	static const unsigned char zeros[SIT_PIX_INTERLEAVE];
 	unsigned char sum[SIT_PIXHDR_SUM_LEN];
 	sit_err e = { 0 };
+	uint64_t left;
 
 	for (unsigned i = 0; i < n; i++) {
 		sit_pixhdr_sum_final(&sh[i].sum, sum);
-		if (sit_pix_writer_put(&sh[i].w, sum, sizeof sum, &e) != 0 ||
-		    sit_pix_writer_end(&sh[i].w, &e) != 0)
+		if (sit_pix_writer_put(&sh[i].w, sum, sizeof sum, &e) != 0)
 			sit_die_err(&e);
 	}
+	/* Every share has the same shape, so the same padding left. */
+	for (left = sit_pix_writer_left(&sh[0].w); left > 0;) {
+		size_t m = left < sizeof zeros ? (size_t)left : sizeof zeros;
+
+		for (unsigned i = 0; i < n; i++)
+			if (sit_pix_writer_put(&sh[i].w, zeros, m, &e) != 0)
+				sit_die_err(&e);
+		left -= m;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (sit_pix_writer_end(&sh[i].w, &e) != 0)
+			sit_die_err(&e);
 	for (unsigned i = 0; i < n; i++)
 		if (sit_out_commit(&sh[i].out, &e) != 0)
 			sit_die_err(&e);

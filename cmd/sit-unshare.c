@@ -319,6 +319,35 @@ check_sums(struct share *sh, unsigned k)
 	}
 }
 
+/* Read every share to its end, so that a writer on a pipe is not cut off:
+ * the padding in turns, as sit-share writes it (a row of padding may be
+ * more than a pipe holds), then whatever follows the samples. */
+static void
+drain_all(struct share *sh, unsigned count)
+{
+	unsigned char scratch[SIT_PIX_INTERLEAVE];
+	sit_err e = { 0 };
+	int more = 1;
+
+	while (more) {
+		more = 0;
+		for (unsigned i = 0; i < count; i++) {
+			uint64_t left = sh[i].r.size - sh[i].r.pos;
+			size_t m = left < sizeof scratch ? (size_t)left : sizeof scratch;
+
+			if (m > 0 && sit_pix_reader_get(&sh[i].r, scratch, m, sh[i].name, &e) != 0)
+				sit_die_err(&e);
+			more |= left > m;
+		}
+	}
+	for (unsigned i = 0; i < count; i++) {
+		if (sit_pix_reader_drain(&sh[i].r, sh[i].name, &e) != 0)
+			sit_die_err(&e);
+		sit_pix_reader_close(&sh[i].r);
+		sit_io_close_in(sh[i].fd);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -359,13 +388,7 @@ main(int argc, char **argv)
 	check_sums(sh, o.count);
 	if (out.image && sit_pix_writer_end(&out.w, &e) != 0)
 		sit_die_err(&e);
-	for (unsigned i = 0; i < o.count; i++) {
-		/* Read every share to its end: a writer on a pipe is not cut off. */
-		if (sit_pix_reader_drain(&sh[i].r, sh[i].name, &e) != 0)
-			sit_die_err(&e);
-		sit_pix_reader_close(&sh[i].r);
-		sit_io_close_in(sh[i].fd);
-	}
+	drain_all(sh, o.count);
 	if (sit_out_commit(&out.out, &e) != 0)
 		sit_die_err(&e);
 	free(sh);

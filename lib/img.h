@@ -170,6 +170,7 @@ typedef struct sit_img_png_writer {
 	uint32_t width, height, rows;
 	unsigned channels, depth;
 	size_t row_bytes;              /* filtered row, without the filter byte */
+	size_t col;                    /* FAST streaming: bytes of the row so far */
 	unsigned char *row;            /* current row, PNG byte order */
 	unsigned char *prev;           /* previous row (COMPRESS) */
 	unsigned char *data;           /* FAST: pending block; COMPRESS: all rows */
@@ -185,6 +186,10 @@ int sit_img_png_begin(sit_img_png_writer *w, const sit_img_sink *sink,
 	uint32_t width, uint32_t height, unsigned channels, unsigned depth,
 	sit_img_png_mode mode, sit_err *e);
 int sit_img_png_row(sit_img_png_writer *w, const void *row, sit_err *e);
+/* FAST only, instead of _row: LEN more bytes of the raster in PNG order
+ * (16-bit samples big-endian), cut anywhere; each row gets its filter byte
+ * as it starts, so nothing waits for a whole row. */
+int sit_img_png_stream(sit_img_png_writer *w, const void *buf, size_t len, sit_err *e);
 int sit_img_png_end(sit_img_png_writer *w, sit_err *e);
 void sit_img_png_abort(sit_img_png_writer *w);
 

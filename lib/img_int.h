@@ -31,6 +31,20 @@ sit_img_put32be(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
+/* PNG's Paeth predictor of a byte from its left (A), upper (B) and
+ * upper-left (C) neighbours: the writer filters with it, the streaming
+ * reader undoes it. */
+static inline int
+sit_img_paeth(int a, int b, int c)
+{
+	int p = a + b - c;
+	int pa = p > a ? p - a : a - p, pb = p > b ? p - b : b - p, pc = p > c ? p - c : c - p;
+
+	if (pa <= pb && pa <= pc)
+		return a;
+	return pb <= pc ? b : c;
+}
+
 /* Copy N native uint16_t samples from SRC to big-endian bytes in DST, or
  * back; SRC and DST need not be aligned. */
 void sit_img_samples_to_be16(unsigned char *dst, const void *src, size_t n);

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +11,7 @@
 
 #include "io.h"
 #include "pixio.h"
+#include "pngstream.h"
 
 /* ---- writing ---------------------------------------------------------- */
 
@@ -23,127 +26,71 @@ sit_pix_writer_begin(sit_pix_writer *w, const sit_img_sink *sink, int png,
 	memset(w, 0, sizeof *w);
 	w->png = png;
 	w->sink = *sink;
-	w->width = width;
-	w->height = height;
-	w->channels = channels;
-	w->depth = depth;
-	w->row_bytes = sit_img_row_bytes(&shape);
-	if (w->row_bytes == 0 || height == 0)
+	w->size = (uint64_t)sit_img_row_bytes(&shape) * height;
+	if (w->size == 0)
 		return sit_err_set(e, EX_SOFTWARE, "bad image shape %ux%u", width, height);
-	w->row = malloc(w->row_bytes);
-	w->wide = depth == 16 ? malloc(w->row_bytes) : NULL;
-	if (w->row == NULL || (depth == 16 && w->wide == NULL)) {
-		sit_pix_writer_abort(w);
-		return sit_err_set(e, EX_OSERR, "out of memory");
-	}
 	if (png)
 		rc = sit_img_png_begin(&w->pngw, sink, width, height, channels, depth,
 			SIT_IMG_PNG_FAST, e);
 	else
 		rc = sit_img_pam_begin(&w->pamw, sink, width, height, channels, depth, e);
 	if (rc != 0) {
-		free(w->row);
-		free(w->wide);
-		memset(w, 0, sizeof *w);
+		sit_pix_writer_abort(w);
+		return -1;
 	}
-	return rc;
+	w->started = 1;
+	return 0;
 }
 
-/* Hand the full row to the encoder, in the sit_img layout it expects. */
-static int
-flush_row(sit_pix_writer *w, sit_err *e)
-{
-	const void *row = w->row;
-
-	if (w->depth == 16) {
-		for (size_t i = 0; i < w->row_bytes / 2; i++)
-			w->wide[i] = (uint16_t)(w->row[2 * i] << 8 | w->row[2 * i + 1]);
-		row = w->wide;
-	}
-	w->fill = 0;
-	w->rows++;
-	return w->png ? sit_img_png_row(&w->pngw, row, e) : sit_img_pam_row(&w->pamw, row, e);
-}
-
-/* PAM: the byte stream is the raster as it is in the file (16-bit samples
- * big-endian), so it goes to the sink as it comes, without a copy. */
-static int
-pam_put(sit_pix_writer *w, const void *buf, size_t len, sit_err *e)
-{
-	uint64_t room = (uint64_t)w->row_bytes * w->height - w->raw_done;
-
-	if (len > room)
-		return sit_err_set(e, EX_SOFTWARE, "more bytes than the image holds");
-	w->raw_done += len;
-	return len == 0 ? 0 : w->sink.write(w->sink.ctx, buf, len, e);
-}
-
+/* The byte stream is the raster in file order, as PAM and PNG both store
+ * it (16-bit samples big-endian), so it goes on as it comes: no row is
+ * gathered first, and a writer in turns over several fifos never has to
+ * push out more than a pipe holds at once (a row may be longer). */
 int
 sit_pix_writer_put(sit_pix_writer *w, const void *buf, size_t len, sit_err *e)
 {
-	const unsigned char *p = buf;
+	if (len > w->size - w->done)
+		return sit_err_set(e, EX_SOFTWARE, "more bytes than the image holds");
+	w->done += len;
+	if (len == 0)
+		return 0;
+	if (w->png)
+		return sit_img_png_stream(&w->pngw, buf, len, e);
+	return w->sink.write(w->sink.ctx, buf, len, e);
+}
 
-	if (!w->png)
-		return pam_put(w, buf, len, e);
-	while (len > 0) {
-		size_t n = w->row_bytes - w->fill;
-
-		if (w->rows >= w->height)
-			return sit_err_set(e, EX_SOFTWARE, "more bytes than the image holds");
-		if (n > len)
-			n = len;
-		memcpy(w->row + w->fill, p, n);
-		w->fill += n;
-		p += n;
-		len -= n;
-		if (w->fill == w->row_bytes && flush_row(w, e) != 0)
-			return -1;
-	}
-	return 0;
+uint64_t
+sit_pix_writer_left(const sit_pix_writer *w)
+{
+	return w->size - w->done;
 }
 
 int
 sit_pix_writer_end(sit_pix_writer *w, sit_err *e)
 {
-	int rc;
+	static const unsigned char zeros[4096];
+	int rc = 0;
 
-	if (!w->png) {
-		/* The padding, a row's worth of zeros at a time. */
-		memset(w->row, 0, w->row_bytes);
-		rc = 0;
-		while (rc == 0 && w->raw_done < (uint64_t)w->row_bytes * w->height) {
-			uint64_t left = (uint64_t)w->row_bytes * w->height - w->raw_done;
-			rc = pam_put(w, w->row, left < w->row_bytes ? (size_t)left : w->row_bytes, e);
-		}
-		sit_pix_writer_abort(w);
-		return rc;
+	while (rc == 0 && w->done < w->size) {
+		uint64_t left = w->size - w->done;
+		rc = sit_pix_writer_put(w, zeros, left < sizeof zeros ? (size_t)left : sizeof zeros, e);
 	}
-	while (w->rows < w->height) {
-		memset(w->row + w->fill, 0, w->row_bytes - w->fill);
-		w->fill = w->row_bytes;
-		if (flush_row(w, e) != 0) {
-			sit_pix_writer_abort(w);
-			return -1;
-		}
-	}
-	rc = w->png ? sit_img_png_end(&w->pngw, e) : sit_img_pam_end(&w->pamw, e);
-	free(w->row);
-	free(w->wide);
-	memset(w, 0, sizeof *w);
+	/* PAM has no trailer: the raster went straight to the sink. */
+	if (rc == 0 && w->png)
+		rc = sit_img_png_end(&w->pngw, e);
+	sit_pix_writer_abort(w);
 	return rc;
 }
 
 void
 sit_pix_writer_abort(sit_pix_writer *w)
 {
-	if (w->row != NULL) {
+	if (w->started) {
 		if (w->png)
 			sit_img_png_abort(&w->pngw);
 		else
 			sit_img_pam_abort(&w->pamw);
 	}
-	free(w->row);
-	free(w->wide);
 	memset(w, 0, sizeof *w);
 }
 
@@ -207,15 +154,16 @@ open_streamed(sit_pix_reader *r, const sit_img_pam_header *ph)
 	return 0;
 }
 
+/* The whole file in memory, decoded: HEAD holds its first bytes (CAP
+ * allocated). */
 static int
-open_decoded(sit_pix_reader *r, const char *what, sit_err *e)
+open_decoded(sit_pix_reader *r, size_t cap, const char *what, sit_err *e)
 {
 	sit_img_header h;
 	size_t len = r->head_len;
 	int rc;
 
-	if (sit_pix_read_rest(r->fd, &r->head, &len, SIT_PIX_HEAD_LEN, SIT_PIX_FILE_MAX,
-		what, e) != 0)
+	if (sit_pix_read_rest(r->fd, &r->head, &len, cap, SIT_PIX_FILE_MAX, what, e) != 0)
 		return -1;
 	rc = sit_img_decode(r->head, len, NULL, &r->img, &h, e);
 	free(r->head);
@@ -228,6 +176,68 @@ open_decoded(sit_pix_reader *r, const char *what, sit_err *e)
 	r->channels = r->img.channels;
 	r->depth = r->img.depth;
 	r->size = sit_img_size(&r->img);
+	return 0;
+}
+
+/* ---- PNG streamed ---------------------------------------------------- */
+
+/* The reader's input: one read(2) of what is there. */
+static ssize_t
+read_fd(void *ctx, void *buf, size_t len)
+{
+	int fd = (int)(intptr_t)ctx;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, len);
+
+		if (n >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
+/* 1 streaming, 0 to be decoded whole (HEAD then holds every byte read so
+ * far, CAP allocated), -1 error. */
+static int
+open_png(sit_pix_reader *r, size_t *cap, sit_err *e)
+{
+	sit_pngs_src src = { read_fd, (void *)(intptr_t)r->fd, 0, SIT_PIX_FILE_MAX };
+	sit_img_header h;
+	struct stat st;
+	int rc;
+
+	/* The end of a regular file can be checked without waiting on
+	 * anybody (see lib/pngstream.h). */
+	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode))
+		src.check_eof = 1;
+	*cap = r->head_len;
+	rc = sit_pngs_open(&r->png, &src, &r->head, &r->head_len, cap, NULL, &h, e);
+	if (rc != SIT_PNGS_STREAM)
+		return rc;
+	r->width = h.width;
+	r->height = h.height;
+	r->channels = h.channels;
+	r->depth = h.depth;
+	r->size = (uint64_t)h.width * h.height * h.channels * (h.depth / 8);
+	return 1;
+}
+
+/* A streaming failure: the message gets the input's name. */
+static int
+png_failed(sit_err *e, const char *what)
+{
+	char why[SIT_ERR_MAX];
+
+	snprintf(why, sizeof why, "%s", e->msg);
+	return sit_err_set(e, e->code, "%s: %s", what, why);
+}
+
+/* LEN samples, and after the last one the rest of the file. */
+static int
+png_get(sit_pix_reader *r, unsigned char *out, size_t len, const char *what, sit_err *e)
+{
+	if (sit_pngs_get(r->png, out, len, e) != 0 ||
+	    (r->pos + len == r->size && sit_pngs_finish(r->png, e) != 0))
+		return png_failed(e, what);
 	return 0;
 }
 
@@ -266,6 +276,7 @@ sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 	size_t head_len, const char *what, sit_err *e)
 {
 	sit_img_pam_header ph;
+	size_t cap = head_len;
 	int rc;
 
 	memset(r, 0, sizeof *r);
@@ -287,7 +298,13 @@ sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 		if (ph.maxval == 255 || ph.maxval == 65535)
 			return open_streamed(r, &ph);
 	}
-	rc = open_decoded(r, what, e);
+	if (r->format == SIT_IMG_PNG) {
+		if ((rc = open_png(r, &cap, e)) > 0)
+			return 0;
+		if (rc < 0)
+			goto fail;
+	}
+	rc = open_decoded(r, cap, what, e);
 	if (rc == 0)
 		return 0;
 fail:
@@ -320,6 +337,9 @@ sit_pix_reader_get(sit_pix_reader *r, void *buf, size_t len, const char *what,
 		return sit_err_set(e, EX_DATAERR, "%s ends too early", what);
 	if (r->img.pixels != NULL) {
 		copy_decoded(r, out, len);
+	} else if (r->png != NULL) {
+		if (png_get(r, out, len, what, e) != 0)
+			return -1;
 	} else {
 		size_t from_head = r->head_len - r->head_pos;
 		ssize_t n;
@@ -360,6 +380,7 @@ void
 sit_pix_reader_close(sit_pix_reader *r)
 {
 	free(r->head);
+	sit_pngs_free(r->png);
 	sit_img_free(&r->img);
 	memset(r, 0, sizeof *r);
 	r->fd = -1;

@@ -18,16 +18,11 @@
 
 typedef struct sit_pix_writer {
 	int png;                       /* 1: FAST PNG, 0: PAM */
+	int started;                   /* the encoder below is set up */
 	sit_img_sink sink;
-	uint64_t raw_done;             /* PAM: bytes of raster written */
 	sit_img_png_writer pngw;
 	sit_img_pam_writer pamw;
-	uint32_t width, height, rows;  /* rows written so far */
-	unsigned channels, depth;
-	size_t row_bytes;
-	unsigned char *row;            /* the row being filled, file order */
-	size_t fill;
-	uint16_t *wide;                /* 16-bit: the row in native order */
+	uint64_t size, done;           /* raster bytes in all, written so far */
 } sit_pix_writer;
 
 /* Start an image on SINK: PNG (fast stored deflate) if PNG, else PAM. */
@@ -36,6 +31,8 @@ int sit_pix_writer_begin(sit_pix_writer *w, const sit_img_sink *sink, int png,
 	sit_err *e);
 /* Append LEN bytes; more than the image holds is EX_SOFTWARE. */
 int sit_pix_writer_put(sit_pix_writer *w, const void *buf, size_t len, sit_err *e);
+/* Bytes the image still has room for. */
+uint64_t sit_pix_writer_left(const sit_pix_writer *w);
 /* Fill the rest with zero bytes, finish the file and free the writer. */
 int sit_pix_writer_end(sit_pix_writer *w, sit_err *e);
 void sit_pix_writer_abort(sit_pix_writer *w);
@@ -46,16 +43,21 @@ void sit_pix_writer_abort(sit_pix_writer *w);
  * image the default limits allow, 16-bit RGBA, is below it). */
 #define SIT_PIX_FILE_MAX ((size_t)1300 * 1024 * 1024)
 
+struct sit_pngs;
+
 typedef struct sit_pix_reader {
 	sit_img_format format;         /* as sniffed */
 	uint32_t width, height;
 	unsigned channels, depth;
 	uint64_t size, pos;            /* sample bytes in all, read so far */
 	/* PAM/PNM with maxval 255 or 65535: the raster streams from FD, after
-	 * the HEAD bytes already read.  Anything else: decoded in memory. */
+	 * the HEAD bytes already read.  A PNG whose image data is in stored
+	 * deflate blocks (ours are) streams through PNG (lib/pngstream.h).
+	 * Anything else: decoded in memory. */
 	int fd;
 	unsigned char *head;
 	size_t head_len, head_pos;
+	struct sit_pngs *png;
 	sit_img img;
 } sit_pix_reader;
 
@@ -93,7 +95,10 @@ int sit_pix_reader_open(sit_pix_reader *r, int fd, const char *what, sit_err *e)
 /* The same after sit_pix_read_head(); takes HEAD over (frees it). */
 int sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 	size_t head_len, const char *what, sit_err *e);
-/* Exactly LEN more sample bytes into BUF (EX_DATAERR if the image ends). */
+/* Exactly LEN more sample bytes into BUF (EX_DATAERR if the image ends).
+ * A streamed PNG is checked as it goes, to the end of the file once the
+ * last sample has been read: a CRC, the Adler-32, the length of the image
+ * data or a truncation can fail any call, with EX_DATAERR naming WHAT. */
 int sit_pix_reader_get(sit_pix_reader *r, void *buf, size_t len, const char *what,
 	sit_err *e);
 /* Read what is left of a streamed raster, so that a writer on the other

@@ -167,16 +167,6 @@ stored_append(sit_img_png_writer *w, const unsigned char *p, size_t len, sit_err
 
 /* ---- COMPRESS: adaptive filters -------------------------------------- */
 
-static int
-paeth(int a, int b, int c)
-{
-	int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-
-	if (pa <= pb && pa <= pc)
-		return a;
-	return pb <= pc ? b : c;
-}
-
 /* Filter CUR (with PREV above it) with filter TYPE into OUT; BPP is the
  * distance to the corresponding byte of the previous pixel. */
 static void
@@ -191,7 +181,7 @@ filter_row(unsigned char *out, const unsigned char *cur, const unsigned char *pr
 		case 1: pred = a; break;
 		case 2: pred = b; break;
 		case 3: pred = (a + b) / 2; break;
-		case 4: pred = paeth(a, b, c); break;
+		case 4: pred = sit_img_paeth(a, b, c); break;
 		default: break;
 		}
 		out[i] = (unsigned char)(cur[i] - pred);
@@ -267,6 +257,39 @@ sit_img_png_row(sit_img_png_writer *w, const void *row, sit_err *e)
 	if (w->mode == SIT_IMG_PNG_FAST)
 		return stored_append(w, w->row, w->row_bytes + 1, e);
 	filter_append(w);
+	return 0;
+}
+
+int
+sit_img_png_stream(sit_img_png_writer *w, const void *buf, size_t len, sit_err *e)
+{
+	static const unsigned char filter_none = 0;
+	const unsigned char *p = buf;
+
+	if (w->mode != SIT_IMG_PNG_FAST)
+		return sit_err_set(e, EX_SOFTWARE, "PNG writer: only FAST mode streams");
+	while (len > 0) {
+		size_t n = w->row_bytes - w->col;
+
+		if (w->col == 0) {
+			if (w->rows >= w->height)
+				return sit_err_set(e, EX_SOFTWARE,
+					"PNG writer: more rows than the height");
+			if (stored_append(w, &filter_none, 1, e) < 0)
+				return -1;
+		}
+		if (n > len)
+			n = len;
+		if (stored_append(w, p, n, e) < 0)
+			return -1;
+		p += n;
+		len -= n;
+		w->col += n;
+		if (w->col == w->row_bytes) {
+			w->col = 0;
+			w->rows++;
+		}
+	}
 	return 0;
 }
 

@@ -177,6 +177,21 @@ wait
 same "rebuilt through fifos, several batches" "$T/out" big
 rm -f g1 g2 g3
 
+# Rows longer than a pipe holds (20000 px of 16-bit RGBA: 160000 bytes):
+# share, padding and reading all go in turns, so fifos do not deadlock.
+python3 -c "
+import os, sys
+w, h = 20000, 3
+sys.stdout.buffer.write(b'P7\\nWIDTH %d\\nHEIGHT %d\\nDEPTH 4\\nMAXVAL 65535\\nTUPLTYPE RGB_ALPHA\\nENDHDR\\n' % (w, h) + os.urandom(w * h * 8))" >wide.pam
+for ext in pam png; do
+	mkfifo "wa.$ext" "wb.$ext"
+	timeout 60 sit-share -i wide.pam "wa.$ext" "wb.$ext" &
+	expect "rows longer than a pipe, $ext fifos" 0 timeout 60 sit-unshare --pam "wa.$ext" "wb.$ext"
+	wait
+	same "rows longer than a pipe, $ext fifos: the image back" "$T/out" wide.pam
+	rm -f "wa.$ext" "wb.$ext"
+done
+
 # An error in a late batch: the message of that share, exit 65, no output.
 head -c 2500000 th.2.pam >cut.pam
 expect "share cut short in a late batch" 65 sit-unshare -o late th.1.pam cut.pam th.3.pam
