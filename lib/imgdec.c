@@ -144,6 +144,26 @@ header_sides(const sit_img_header *hd, const unsigned char *b, size_t len,
 	}
 }
 
+/* The pixel limit keeps a decoded image within max_pixels x 8 bytes (16-bit
+ * RGBA).  stb_image's GIF decoder needs 9 bytes a pixel of the logical
+ * screen (two RGBA frames and a history byte), so a GIF may have 8/9 of the
+ * pixels: else a 20-byte GIF could make it allocate 1.35 GB. */
+static int
+gif_over_budget(uint32_t w, uint32_t h, const sit_img_limits *lim, sit_err *e)
+{
+	static const sit_img_limits def = SIT_IMG_LIMITS_DEFAULT;
+	uint64_t max;
+
+	if (lim == NULL)
+		lim = &def;
+	max = lim->max_pixels / 9 * 8;
+	if ((uint64_t)w * h > max)
+		return sit_err_set(e, EX_DATAERR, "GIF of %ux%u = %llu pixels is over the limit "
+			"of %llu pixels for GIF (its decoder needs 9 bytes a pixel)", w, h,
+			(unsigned long long)w * h, (unsigned long long)max);
+	return 0;
+}
+
 static int
 probe_stb(const unsigned char *buf, size_t len, const sit_img_limits *lim,
 	sit_img_header *h, sit_err *e)
@@ -151,7 +171,9 @@ probe_stb(const unsigned char *buf, size_t len, const sit_img_limits *lim,
 	int x, y, comp;
 	uint32_t hw, hh;
 
-	if (header_sides(h, buf, len, &hw, &hh) && sit_img_check_limits(hw, hh, lim, e) < 0)
+	if (header_sides(h, buf, len, &hw, &hh) &&
+	    (sit_img_check_limits(hw, hh, lim, e) < 0 ||
+	     (h->format == SIT_IMG_GIF && gif_over_budget(hw, hh, lim, e) < 0)))
 		return -1;
 	/* stb_image takes an int length. */
 	if (len > INT_MAX)

@@ -136,6 +136,10 @@ img_refused "15000 x 10000 (the pixel limit) read, raster missing:" px150m-at.pa
 img_refused "BMP width 65536" w65536.bmp 'width 65536 is over the limit of 65535$'
 { printf 'GIF89a'; le16 65535; le16 65535; printf '\000\000\000,'; zeros 8; printf '\000\002\002\104\001\000;'; } >big.gif
 img_refused "GIF screen 65535 x 65535" big.gif 'over the limit of 150000000 pixels$'
+# Within the pixel limit, but stb's GIF decoder needs 9 bytes a pixel: a GIF
+# may have 8/9 of the pixels (133333328), so 12000 x 12000 is refused.
+{ printf 'GIF89a'; le16 12000; le16 12000; printf '\000\000\000,'; zeros 8; printf '\000\002\002\104\001\000;'; } >gif144.gif
+img_refused "GIF screen 12000 x 12000 (144 M pixels)" gif144.gif 'over the limit of 133333328 pixels for GIF \(its decoder needs 9 bytes a pixel\)$'
 { printf '\000\000\002'; zeros 9; le16 65535; le16 65535; printf '\030\040'; zeros 64; } >big.tga
 img_refused "TGA 65535 x 65535" big.tga 'over the limit of 150000000 pixels$'
 { printf '\377\330\377\300\000\013\010\377\377\377\377\001\001\021\000\377\331'; } >big.jpg
