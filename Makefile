@@ -137,7 +137,7 @@ check-asan:
 
 # The tests that run the C programs, each program under valgrind's memcheck
 # for its first 2 runs of each command line (what it covers and leaves out:
-# the script).  Manual, not in .ci/run: it takes about N minutes.
+# the script).  Manual, not in .ci/run: about 17 minutes on 2 cores.
 check-valgrind:
 	scripts/install-deps
 	$(MAKE) all
