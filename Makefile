@@ -3,7 +3,7 @@
 #   make                 build every program into bin/
 #   make check           install what is missing, build, run every test
 #   make check-asan      the same tests against an ASan+UBSan build
-#   make check-valgrind  the sit-aes tests with sit-aes under valgrind
+#   make check-valgrind  the program tests with every C program under valgrind
 #   make fuzz            libFuzzer harnesses (fuzz/*.c); scripts/fuzz-ci runs them
 #   make demo            the whole job on a generated image, end to end
 #   make bench           throughput beside the reference tools
@@ -135,7 +135,9 @@ check-asan:
 	$(MAKE) SANITIZE=1 all
 	SIT_BIN=$(CURDIR)/build/asan/bin tests/run
 
-# The sit-aes tests with sit-aes under valgrind (what it covers: the script).
+# The tests that run the C programs, each program under valgrind's memcheck
+# for its first 2 runs of each command line (what it covers and leaves out:
+# the script).  Manual, not in .ci/run: about 17 minutes on 2 cores.
 check-valgrind:
 	scripts/install-deps
 	$(MAKE) all
