@@ -66,17 +66,23 @@ expect "-r with -d is a usage error" 64 sit-aes -d -r "$(cat id.pub)" c.1
 expect "unknown option" 64 sit-aes -e -k key --frobnicate
 
 # Tampering: every single-bit flip of a small sealed file is refused, and
-# so is every truncation.  One Python process drives all the runs.
+# so is every truncation.  One Python process drives all the runs.  Under
+# the sanitizers (start-up is slow there) one flip per byte, rotating the
+# bit, covers every byte in an eighth of the time; the release run flips
+# every bit.
 head -c 16 /dev/urandom >small
 sit-aes -e -k key <small >small.sit
-python3 - small.sit <<'PY' >flips.log
+case $SIT_BIN in */build/asan/bin) every_bit=0 ;; *) every_bit=1 ;; esac
+python3 - small.sit "$every_bit" <<'PY' >flips.log
 import subprocess, sys
 data = open(sys.argv[1], "rb").read()
+every_bit = sys.argv[2] == "1"
 bad = []
 def run(blob):
     r = subprocess.run(["sit-aes", "-d", "-k", "key"], input=blob, capture_output=True)
     return r.returncode, r.stdout
-for i in range(len(data) * 8):
+flips = range(len(data) * 8) if every_bit else [8 * j + j % 8 for j in range(len(data))]
+for i in flips:
     b = bytearray(data); b[i // 8] ^= 1 << (i % 8)
     rc, out = run(bytes(b))
     if rc != 65 or out: bad.append(("flip", i, rc))
@@ -85,10 +91,10 @@ for n in range(len(data)):
     if rc != 65 or out: bad.append(("cut", n, rc))
 rc, out = run(data + b"\0")
 if rc != 65: bad.append(("trailing", 1, rc))
-print(len(data) * 8, len(data), len(bad), bad[:5])
+print(len(flips), len(data), len(bad), bad[:5])
 PY
 read -r nflips ncuts nbad rest <flips.log
-check "all $nflips bit flips and $ncuts truncations refused with 65 and no output ($rest)" test "$nbad" = 0
+check "$nflips bit flips (every byte) and all $ncuts truncations refused with 65 and no output ($rest)" test "$nbad" = 0
 
 # Chunks reordered, dropped, duplicated or cut at a boundary.
 H=$((27 + 67 + 32)); CT=$((C + 16))
