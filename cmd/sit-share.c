@@ -247,9 +247,12 @@ start_share(const struct opts *o, unsigned i, sit_pixhdr *h, struct share *s)
 	sit_pixhdr_sum_init(&s->sum, s->hdr);
 }
 
-/* Splitting goes through lib/pipeline.h: worker threads read batches of
- * the input in order and split them side by side, while the main thread
- * sums and writes the shares of finished batches in order. */
+/* Splitting goes through lib/pipeline.h: threads read batches of the input
+ * in order, split them side by side, and sum and write the shares of
+ * finished batches in order.  Between regular files every share is a part
+ * of its own, written by whichever thread is free (copying the shares into
+ * the kernel is most of the work left); when any output is a fifo one part
+ * writes them all in turns, as sit-unshare reads them (see pixio.h). */
 struct split {
 	struct input *in;
 	const sit_shamir_split *sp;
@@ -257,6 +260,7 @@ struct split {
 	unsigned n;
 	size_t batch;             /* bytes per batch, a multiple of the block */
 	size_t turn;              /* bytes per share per turn when writing */
+	unsigned parts;           /* N (a share per part) or 1 (all in turns) */
 };
 
 struct batch {
@@ -306,24 +310,32 @@ split_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
 	return 0;
 }
 
+/* Shares FIRST..LAST-1 of a batch, summed and written in turns. */
 static int
-write_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+write_shares(struct split *sp, const struct batch *b, unsigned first, unsigned last,
+	sit_err *e)
 {
-	struct split *sp = ctx;
-	struct batch *b = slot;
-
-	(void)index;
-	for (unsigned i = 0; i < sp->n; i++)
+	for (unsigned i = first; i < last; i++)
 		sit_pixhdr_sum_update(&sp->sh[i].sum, b->out[i], b->len);
-	/* In turns, as sit-unshare reads them (see pixio.h). */
 	for (size_t off = 0; off < b->len; off += sp->turn) {
 		size_t m = b->len - off < sp->turn ? b->len - off : sp->turn;
 
-		for (unsigned i = 0; i < sp->n; i++)
+		for (unsigned i = first; i < last; i++)
 			if (sit_pix_writer_put(&sp->sh[i].w, b->out[i] + off, m, e) != 0)
 				return -1;
 	}
 	return 0;
+}
+
+static int
+write_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
+{
+	struct split *sp = ctx;
+
+	(void)index;
+	if (sp->parts == 1)
+		return write_shares(sp, slot, 0, sp->n, e);
+	return write_shares(sp, slot, part, part + 1, e);
 }
 
 static void
@@ -348,13 +360,15 @@ split_all(struct input *in, const sit_shamir_split *shamir, struct share *sh,
 	void *slots[SIT_PIPELINE_MAX_THREADS + 2];
 	unsigned nslots = threads + 2;
 	int fds[SIT_SHAMIR_MAX_N];
-	struct split sp = { in, shamir, sh, shamir->n, sit_shamir_batch_len(shamir->n + 1), 0 };
+	struct split sp = { in, shamir, sh, shamir->n, sit_shamir_batch_len(shamir->n + 1), 0, 1 };
 	sit_err e = { 0 };
 	int rc;
 
 	for (unsigned i = 0; i < sp.n; i++)
 		fds[i] = sh[i].out.fd;
 	sp.turn = sit_pix_turn(fds, sp.n, sp.batch);
+	if (sp.turn == sp.batch)
+		sp.parts = sp.n;
 	memset(batches, 0, sizeof batches);
 	for (unsigned t = 0; t < nslots; t++) {
 		struct batch *b = &batches[t];
@@ -367,7 +381,7 @@ split_all(struct input *in, const sit_shamir_split *shamir, struct share *sh,
 			sit_die(EX_OSERR, "out of memory");
 		slots[t] = b;
 	}
-	rc = sit_pipeline_run(&ops, &sp, slots, nslots, threads, &e);
+	rc = sit_pipeline_run(&ops, &sp, slots, nslots, threads, sp.parts, &e);
 	for (unsigned t = 0; t < nslots; t++)
 		free_batch(&batches[t], shamir->k, sp.n, sp.batch);
 	if (rc != 0)

@@ -247,8 +247,9 @@ join_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
 }
 
 static int
-write_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+write_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
 {
+	(void)part; /* one part: the rebuilt stream */
 	struct join *jn = ctx;
 	struct batch *b = slot;
 
@@ -291,7 +292,7 @@ join_all(struct share *sh, unsigned k, unsigned count, uint64_t length,
 			sit_die(EX_OSERR, "out of memory");
 		slots[t] = b;
 	}
-	rc = sit_pipeline_run(&ops, &jn, slots, nslots, threads, &e);
+	rc = sit_pipeline_run(&ops, &jn, slots, nslots, threads, 1, &e);
 	for (unsigned t = 0; t < nslots; t++) {
 		if (batches[t].secret != NULL)
 			sodium_memzero(batches[t].secret, jn.batch);

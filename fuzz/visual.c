@@ -312,8 +312,9 @@ join_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
 }
 
 static int
-write_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+write_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
 {
+	(void)part; /* one part: the rebuilt stream */
 	struct join *jn = ctx;
 	struct batch *b = slot;
 
@@ -387,7 +388,7 @@ unshare(const struct image *im, unsigned count, int png, unsigned threads,
 			fuzz_must((batches[t].in[i] = malloc(SIT_SHAMIR_BLOCK)) != NULL, "malloc");
 		slots[t] = &batches[t];
 	}
-	if (sit_pipeline_run(&ops, &jn, slots, SLOTS, threads, &e) != 0) {
+	if (sit_pipeline_run(&ops, &jn, slots, SLOTS, threads, 1, &e) != 0) {
 		refuse(&e);
 		goto done;
 	}

@@ -8,6 +8,8 @@
 int
 sit_shamir_split_init(sit_shamir_split *s, unsigned k, unsigned n, sit_err *e)
 {
+	unsigned char key[SIT_KEYSTREAM_KEYBYTES];
+
 	memset(s, 0, sizeof *s);
 	if (k < 2 || n < k || n > SIT_SHAMIR_MAX_N)
 		return sit_err_set(e, EX_USAGE, "need 2 <= K <= N <= %d (K=%u, N=%u)",
@@ -21,7 +23,9 @@ sit_shamir_split_init(sit_shamir_split *s, unsigned k, unsigned n, sit_err *e)
 	s->n = n;
 	for (unsigned i = 0; i < n; i++)
 		sit_gf256_mulc_init(&s->x[i], (uint8_t)(i + 1));
-	randombytes_buf(s->key, sizeof s->key);
+	randombytes_buf(key, sizeof key);
+	sit_keystream_init(&s->ks, key, NULL);
+	sodium_memzero(key, sizeof key);
 	return 0;
 }
 
@@ -32,13 +36,13 @@ sit_shamir_split_init(sit_shamir_split *s, unsigned k, unsigned n, sit_err *e)
 static void
 draw_coefficients(const sit_shamir_split *s, uint64_t block, uint8_t *coef, size_t len)
 {
-	unsigned char nonce[crypto_stream_chacha20_NONCEBYTES] = { 0 };
+	unsigned char nonce[8] = { 0 };
 
 	for (size_t i = 0; i < 7; i++)
 		nonce[i] = (unsigned char)(block >> (8 * i));
 	for (size_t r = 0; r + 1 < s->k; r++) {
 		nonce[7] = (unsigned char)r;
-		crypto_stream_chacha20(coef + r * SIT_SHAMIR_BLOCK, len, nonce, s->key);
+		sit_keystream_fill(&s->ks, nonce, coef + r * SIT_SHAMIR_BLOCK, len);
 	}
 }
 
@@ -94,7 +98,7 @@ sit_shamir_split_free(sit_shamir_split *s)
 		sodium_memzero(s->coef, SIT_SHAMIR_COEF_LEN(s->k));
 		free(s->coef);
 	}
-	sodium_memzero(s->key, sizeof s->key);
+	sit_keystream_wipe(&s->ks);
 	s->coef = NULL;
 }
 

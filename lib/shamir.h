@@ -3,11 +3,12 @@
  * Share x (1..n) of secret byte s is f(x) = s + a1 x + ... + a(k-1) x^(k-1)
  * with fresh uniformly random a1..a(k-1) for every byte position, so any
  * k-1 shares are independent of s and any k rebuild it by Lagrange
- * interpolation at 0.  The coefficients come from a ChaCha20 keystream whose
- * key is drawn from libsodium's randombytes_buf() (the kernel generator) when
+ * interpolation at 0.  The coefficients come from a keystream (keystream.h:
+ * AES-256-CTR, or ChaCha20 on CPUs without AES instructions) whose key is
+ * drawn from libsodium's randombytes_buf() (the kernel generator) when
  * splitting starts: getrandom() alone runs at about 100 MB/s here, ChaCha20
- * at about 2 GB/s.  Work goes in blocks of at most SIT_SHAMIR_BLOCK bytes so
- * that the coefficients stay in cache.
+ * at about 2 GB/s, AES-256-CTR with VAES at ... GB/s.  Work goes in blocks of
+ * at most SIT_SHAMIR_BLOCK bytes so that the coefficients stay in cache.
  */
 #ifndef SIT_SHAMIR_H
 #define SIT_SHAMIR_H
@@ -17,6 +18,7 @@
 
 #include "err.h"
 #include "gf256.h"
+#include "keystream.h"
 
 #define SIT_SHAMIR_MAX_N 255
 #define SIT_SHAMIR_BLOCK (64 * 1024)
@@ -24,7 +26,7 @@
 typedef struct sit_shamir_split {
 	unsigned k, n;
 	sit_gf256_mulc x[SIT_SHAMIR_MAX_N]; /* share i has x = i + 1 */
-	unsigned char key[32];              /* ChaCha20 key: secret */
+	sit_keystream ks;                   /* the coefficients' generator: secret */
 	uint64_t nonce;                     /* one keystream per block */
 	uint8_t *coef;                      /* (k-1) * SIT_SHAMIR_BLOCK bytes */
 } sit_shamir_split;
