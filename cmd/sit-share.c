@@ -271,7 +271,7 @@ struct batch {
 };
 
 static int
-fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+fill_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
 {
 	struct split *sp = ctx;
 	struct batch *b = slot;
@@ -280,6 +280,7 @@ fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
 	int rc;
 
 	(void)index;
+	(void)part; /* one part: the input */
 	if (left == 0)
 		return 0;
 	b->len = left < sp->batch ? (size_t)left : sp->batch;
@@ -381,7 +382,7 @@ split_all(struct input *in, const sit_shamir_split *shamir, struct share *sh,
 			sit_die(EX_OSERR, "out of memory");
 		slots[t] = b;
 	}
-	rc = sit_pipeline_run(&ops, &sp, slots, nslots, threads, sp.parts, &e);
+	rc = sit_pipeline_run(&ops, &sp, slots, nslots, threads, 1, sp.parts, &e);
 	for (unsigned t = 0; t < nslots; t++)
 		free_batch(&batches[t], shamir->k, sp.n, sp.batch);
 	if (rc != 0)

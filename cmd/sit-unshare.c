@@ -202,13 +202,14 @@ struct batch {
 };
 
 static int
-fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+fill_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
 {
 	struct join *jn = ctx;
 	struct batch *b = slot;
 	uint64_t left = jn->length - jn->done;
 
 	(void)index;
+	(void)part;
 	if (left == 0)
 		return 0;
 	b->len = left < jn->batch ? (size_t)left : jn->batch;
@@ -292,7 +293,7 @@ join_all(struct share *sh, unsigned k, unsigned count, uint64_t length,
 			sit_die(EX_OSERR, "out of memory");
 		slots[t] = b;
 	}
-	rc = sit_pipeline_run(&ops, &jn, slots, nslots, threads, 1, &e);
+	rc = sit_pipeline_run(&ops, &jn, slots, nslots, threads, 1, 1, &e);
 	for (unsigned t = 0; t < nslots; t++) {
 		if (batches[t].secret != NULL)
 			sodium_memzero(batches[t].secret, jn.batch);

@@ -273,13 +273,14 @@ struct batch {
 };
 
 static int
-fill_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
+fill_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
 {
 	struct join *jn = ctx;
 	struct batch *b = slot;
 	uint64_t left = jn->length - jn->done;
 
 	(void)index;
+	(void)part;
 	if (left == 0)
 		return 0;
 	b->len = left < SIT_SHAMIR_BLOCK ? (size_t)left : SIT_SHAMIR_BLOCK;
@@ -388,7 +389,7 @@ unshare(const struct image *im, unsigned count, int png, unsigned threads,
 			fuzz_must((batches[t].in[i] = malloc(SIT_SHAMIR_BLOCK)) != NULL, "malloc");
 		slots[t] = &batches[t];
 	}
-	if (sit_pipeline_run(&ops, &jn, slots, SLOTS, threads, 1, &e) != 0) {
+	if (sit_pipeline_run(&ops, &jn, slots, SLOTS, threads, 1, 1, &e) != 0) {
 		refuse(&e);
 		goto done;
 	}

@@ -1,8 +1,9 @@
 /* pipeline.c - see pipeline.h.
  *
  * Every thread, the calling one included, runs the same loop: drain what
- * can be drained, else fill and work the next batch, else wait.  Draining
- * comes first because it frees slots for filling.  One mutex and one
+ * can be drained, else fill what can be filled (and work a batch once its
+ * last part is filled), else wait.  Draining comes first because it frees
+ * slots for filling.  One mutex and one
  * condition variable guard all the shared state: with a handful of threads
  * and batches of hundreds of kilobytes, waking everyone on every change
  * costs nothing measurable and keeps the logic in one place.
@@ -14,36 +15,38 @@
 
 #include "pipeline.h"
 
-enum slot_state { FREE, BUSY, DONE, FAILED };
+enum slot_state { FREE, FILLING, WORKING, DONE, FAILED };
 
 struct slot {
 	enum slot_state state;
 	uint64_t batch;                /* the batch it holds, unless FREE */
-	unsigned undrained;            /* DONE: parts still to drain it */
+	unsigned left;                 /* FILLING: parts still filling it;
+	                                  DONE: parts still to drain it */
+	int ended;                     /* FILLING: a part found the end */
+	unsigned err_part;             /* FAILED: which part failed */
 	sit_err err;                   /* FAILED: why */
 };
 
 struct part {
-	uint64_t next;                 /* the next batch this part drains */
-	int busy;                      /* a thread is draining it */
+	uint64_t next;                 /* the next batch this part fills or drains */
+	int busy;                      /* a thread is in it */
 };
 
 struct run {
 	const sit_pipeline_ops *ops;
 	void *ctx;
 	void *const *slots;
-	unsigned nslots, nparts;
+	unsigned nslots, nfill, ndrain;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	uint64_t next_fill;            /* the next batch to fill */
 	uint64_t end;                  /* batches in all, once known */
-	int filling;                   /* a thread is in fill() */
 	int stop;                      /* an error: everyone leaves */
 	int failed;                    /* ERR holds the first error */
 	uint64_t err_batch;
 	unsigned err_part;
 	sit_err err;
-	struct part *parts;            /* NPARTS of them */
+	struct part *fills;            /* NFILL of them */
+	struct part *drains;           /* NDRAIN of them */
 	struct slot st[];              /* NSLOTS of them */
 };
 
@@ -67,32 +70,31 @@ fail(struct run *r, uint64_t batch, unsigned part, const sit_err *err)
 static int
 try_drain(struct run *r)
 {
-	for (unsigned p = 0; p < r->nparts; p++) {
-		struct part *pt = &r->parts[p];
+	for (unsigned p = 0; p < r->ndrain; p++) {
+		struct part *pt = &r->drains[p];
 		uint64_t i = pt->next;
-		unsigned s = (unsigned)(i % r->nslots);
-		struct slot *sl = &r->st[s];
+		struct slot *sl = &r->st[i % r->nslots];
 		sit_err err = { 0 };
 		int rc;
 
-		if (pt->busy || i >= r->end || sl->state == FREE || sl->state == BUSY ||
-		    sl->batch != i)
+		if (pt->busy || i >= r->end || sl->batch != i ||
+		    (sl->state != DONE && sl->state != FAILED))
 			continue;
 		if (sl->state == FAILED) {
-			fail(r, i, 0, &sl->err);
+			fail(r, i, sl->err_part, &sl->err);
 			return 1;
 		}
 		pt->busy = 1;
 		pthread_mutex_unlock(&r->lock);
 
-		rc = r->ops->drain(r->ctx, r->slots[s], i, p, &err);
+		rc = r->ops->drain(r->ctx, r->slots[i % r->nslots], i, p, &err);
 
 		pthread_mutex_lock(&r->lock);
 		pt->busy = 0;
 		pt->next = i + 1;
 		if (rc != 0)
 			fail(r, i, p, &err);
-		else if (--sl->undrained == 0)
+		else if (--sl->left == 0)
 			sl->state = FREE;
 		pthread_cond_broadcast(&r->changed);
 		return 1;
@@ -100,56 +102,98 @@ try_drain(struct run *r)
 	return 0;
 }
 
-/* Under the lock: fill and work the next batch if its slot is free.  1 if
- * that ran (the lock was let go meanwhile), 0 if it could not. */
-static int
-try_fill(struct run *r)
+/* Under the lock: the last part has filled SL; work it (the lock is let
+ * go meanwhile). */
+static void
+work_slot(struct run *r, struct slot *sl)
 {
-	uint64_t i = r->next_fill;
-	unsigned s = (unsigned)(i % r->nslots);
-	struct slot *sl = &r->st[s];
+	uint64_t i = sl->batch;
 	sit_err err = { 0 };
 	int rc;
 
-	if (r->filling || i >= r->end || sl->state != FREE)
-		return 0;
-	r->next_fill = i + 1;
-	r->filling = 1;
-	sl->state = BUSY;
-	sl->batch = i;
+	sl->state = WORKING;
 	pthread_mutex_unlock(&r->lock);
 
-	rc = r->ops->fill(r->ctx, r->slots[s], i, &err);
+	rc = r->ops->work(r->ctx, r->slots[i % r->nslots], i, &err);
 
 	pthread_mutex_lock(&r->lock);
-	r->filling = 0;
-	if (rc <= 0) {
-		/* The end, or an error: nothing is filled after batch i. */
-		r->end = rc == 0 ? i : i + 1;
-		sl->state = rc == 0 ? FREE : FAILED;
+	if (rc == 0) {
+		sl->state = DONE;
+		sl->left = r->ndrain;
+	} else {
+		sl->state = FAILED;
+		sl->err_part = 0;
 		sl->err = err;
+	}
+}
+
+/* Under the lock: fill one part's next batch if its slot is free or being
+ * filled with that batch, and work the batch if that was the last part.
+ * 1 if a fill ran (the lock was let go meanwhile), 0 if none could. */
+static int
+try_fill(struct run *r)
+{
+	for (unsigned p = 0; p < r->nfill; p++) {
+		struct part *pt = &r->fills[p];
+		uint64_t i = pt->next;
+		struct slot *sl = &r->st[i % r->nslots];
+		sit_err err = { 0 };
+		int rc;
+
+		if (pt->busy || i >= r->end)
+			continue;
+		if (sl->state == FREE) {
+			sl->state = FILLING;
+			sl->batch = i;
+			sl->left = r->nfill;
+			sl->ended = 0;
+		} else if (sl->batch != i || (sl->state != FILLING && sl->state != FAILED)) {
+			continue;
+		}
+		pt->busy = 1;
+		pt->next = i + 1;
+		/* A part that already failed this batch: the others skip it. */
+		if (sl->state == FAILED) {
+			rc = 1;
+		} else {
+			pthread_mutex_unlock(&r->lock);
+			rc = r->ops->fill(r->ctx, r->slots[i % r->nslots], i, p, &err);
+			pthread_mutex_lock(&r->lock);
+		}
+		pt->busy = 0;
+		if (rc < 0 && (sl->state != FAILED || p < sl->err_part)) {
+			sl->state = FAILED;
+			sl->err_part = p;
+			sl->err = err;
+		}
+		if (rc == 0)
+			sl->ended = 1;
+		if (--sl->left == 0) {
+			if (sl->state == FAILED) {
+				/* Nothing is filled after a failed batch. */
+				if (r->end > i + 1)
+					r->end = i + 1;
+			} else if (sl->ended) {
+				/* The end: batch i holds nothing. */
+				if (r->end > i)
+					r->end = i;
+				sl->state = FREE;
+			} else {
+				work_slot(r, sl);
+			}
+		}
 		pthread_cond_broadcast(&r->changed);
 		return 1;
 	}
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->lock);
-
-	rc = r->ops->work(r->ctx, r->slots[s], i, &err);
-
-	pthread_mutex_lock(&r->lock);
-	sl->state = rc == 0 ? DONE : FAILED;
-	sl->undrained = r->nparts;
-	sl->err = err;
-	pthread_cond_broadcast(&r->changed);
-	return 1;
+	return 0;
 }
 
 /* Under the lock: every part has drained every batch. */
 static int
 finished(const struct run *r)
 {
-	for (unsigned p = 0; p < r->nparts; p++)
-		if (r->parts[p].next < r->end)
+	for (unsigned p = 0; p < r->ndrain; p++)
+		if (r->drains[p].next < r->end)
 			return 0;
 	return 1;
 }
@@ -169,16 +213,24 @@ worker(void *arg)
 }
 
 static int
-run_inline(const sit_pipeline_ops *ops, void *ctx, void *slot, unsigned parts, sit_err *e)
+run_inline(const sit_pipeline_ops *ops, void *ctx, void *slot, unsigned nfill,
+	unsigned ndrain, sit_err *e)
 {
 	for (uint64_t i = 0;; i++) {
-		int rc = ops->fill(ctx, slot, i, e);
+		int ended = 0;
 
-		if (rc <= 0)
-			return rc;
+		for (unsigned p = 0; p < nfill; p++) {
+			int rc = ops->fill(ctx, slot, i, p, e);
+
+			if (rc < 0)
+				return -1;
+			ended |= rc == 0;
+		}
+		if (ended)
+			return 0;
 		if (ops->work(ctx, slot, i, e) != 0)
 			return -1;
-		for (unsigned p = 0; p < parts; p++)
+		for (unsigned p = 0; p < ndrain; p++)
 			if (ops->drain(ctx, slot, i, p, e) != 0)
 				return -1;
 	}
@@ -186,20 +238,25 @@ run_inline(const sit_pipeline_ops *ops, void *ctx, void *slot, unsigned parts, s
 
 int
 sit_pipeline_run(const sit_pipeline_ops *ops, void *ctx, void *const *slots,
-	unsigned nslots, unsigned threads, unsigned parts, sit_err *e)
+	unsigned nslots, unsigned threads, unsigned fill_parts, unsigned drain_parts,
+	sit_err *e)
 {
 	pthread_t tid[SIT_PIPELINE_MAX_THREADS];
 	struct run *r;
 	unsigned started = 0;
 	int rc = 0;
 
-	if (threads > SIT_PIPELINE_MAX_THREADS || nslots < threads + 1 || parts == 0)
-		return sit_err_set(e, EX_SOFTWARE, "pipeline: %u slots for %u threads, %u parts",
-			nslots, threads, parts);
+	if (threads > SIT_PIPELINE_MAX_THREADS || nslots < threads + 1 || fill_parts == 0 ||
+	    drain_parts == 0)
+		return sit_err_set(e, EX_SOFTWARE, "pipeline: %u slots for %u threads, "
+			"%u and %u parts", nslots, threads, fill_parts, drain_parts);
 	if (threads == 0)
-		return run_inline(ops, ctx, slots[0], parts, e);
+		return run_inline(ops, ctx, slots[0], fill_parts, drain_parts, e);
 	r = calloc(1, sizeof *r + nslots * sizeof r->st[0]);
-	if (r == NULL || (r->parts = calloc(parts, sizeof *r->parts)) == NULL) {
+	if (r == NULL || (r->fills = calloc(fill_parts, sizeof *r->fills)) == NULL ||
+	    (r->drains = calloc(drain_parts, sizeof *r->drains)) == NULL) {
+		if (r != NULL)
+			free(r->fills);
 		free(r);
 		return sit_err_set(e, EX_OSERR, "out of memory");
 	}
@@ -207,11 +264,13 @@ sit_pipeline_run(const sit_pipeline_ops *ops, void *ctx, void *const *slots,
 	r->ctx = ctx;
 	r->slots = slots;
 	r->nslots = nslots;
-	r->nparts = parts;
+	r->nfill = fill_parts;
+	r->ndrain = drain_parts;
 	r->end = UINT64_MAX;
 	if (pthread_mutex_init(&r->lock, NULL) != 0 ||
 	    pthread_cond_init(&r->changed, NULL) != 0) {
-		free(r->parts);
+		free(r->fills);
+		free(r->drains);
 		free(r);
 		return sit_err_set(e, EX_OSERR, "cannot set up threads");
 	}
@@ -228,7 +287,8 @@ sit_pipeline_run(const sit_pipeline_ops *ops, void *ctx, void *const *slots,
 	}
 	pthread_cond_destroy(&r->changed);
 	pthread_mutex_destroy(&r->lock);
-	free(r->parts);
+	free(r->fills);
+	free(r->drains);
 	free(r);
 	return rc;
 }

@@ -8,22 +8,26 @@
  * idle; here threads fill batches in order, compute them side by side and
  * write the finished ones out in order.
  *
- * The writing may be cut into PARTS that are independent of one another
- * (sit-share writes N share files): each part drains the batches in order,
- * but different parts may drain at once on different threads, so that no
- * single thread has to copy every output byte into the kernel.
+ * Reading and writing may each be cut into PARTS that are independent of
+ * one another (sit-unshare reads K share files, sit-share writes N): each
+ * part fills, or drains, the batches in order, but different parts may run
+ * at once on different threads, so that no single thread has to copy every
+ * byte through the kernel.
  *
  * The caller owns SLOTS: NSLOTS buffers, each big enough for one batch.
  * Batch i always goes through slot i mod NSLOTS, so a slot is reused only
  * after every part has drained it.
  *
- *   fill(ctx, slot, i, e)   called for i = 0, 1, 2... one at a time (never
- *                           two at once): put batch i into SLOT.  Return 1
- *                           when it holds data, 0 when the input has ended
- *                           (the slot is then unused), -1 with E set on
- *                           error.
- *   work(ctx, slot, i, e)   several at once on different slots: 0 or -1
- *                           with E set.
+ *   fill(ctx, slot, i, part, e)
+ *                           for each part, for i = 0, 1, 2... in order (one
+ *                           call at a time per part; different parts at
+ *                           once): put the part's share of batch i into
+ *                           SLOT.  Return 1 when it holds data, 0 when the
+ *                           input has ended (the slot is then unused; the
+ *                           part may still be asked for later batches, and
+ *                           must answer 0 again), -1 with E set on error.
+ *   work(ctx, slot, i, e)   once every part has filled batch i; several at
+ *                           once on different slots: 0 or -1 with E set.
  *   drain(ctx, slot, i, part, e)
  *                           for each part, for i = 0, 1, 2... in order (one
  *                           call at a time per part; different parts at
@@ -33,7 +37,8 @@
  * not depend on which thread runs it.  An error stops the run.  With one
  * part, the error returned is the first in batch order (so messages do not
  * depend on timing); with several, the first in (batch, part) order of
- * those that happened before every thread stopped.  With THREADS = 0 the
+ * those that happened before every thread stopped.  A failed fill is
+ * reported once every batch before it has been drained.  With THREADS = 0 the
  * stages run one after the other on the calling thread.
  */
 #ifndef SIT_PIPELINE_H
@@ -46,16 +51,18 @@
 #define SIT_PIPELINE_MAX_THREADS 8
 
 typedef struct sit_pipeline_ops {
-	int (*fill)(void *ctx, void *slot, uint64_t index, sit_err *e);
+	int (*fill)(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e);
 	int (*work)(void *ctx, void *slot, uint64_t index, sit_err *e);
 	int (*drain)(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e);
 } sit_pipeline_ops;
 
 /* Run to the end of the input: THREADS threads besides the calling one,
- * PARTS (>= 1) drains per batch.  NSLOTS >= THREADS + 2 and THREADS <=
+ * FILL_PARTS and DRAIN_PARTS (each >= 1) per batch.  NSLOTS >= THREADS + 1
+ * (THREADS + 2 keeps every thread busy) and THREADS <=
  * SIT_PIPELINE_MAX_THREADS, else EX_SOFTWARE. */
 int sit_pipeline_run(const sit_pipeline_ops *ops, void *ctx, void *const *slots,
-	unsigned nslots, unsigned threads, unsigned parts, sit_err *e);
+	unsigned nslots, unsigned threads, unsigned fill_parts, unsigned drain_parts,
+	sit_err *e);
 
 /* Threads worth starting besides the calling one: the CPUs this process
  * may use, at most 4; 0 on one CPU (then the stages take turns on the
