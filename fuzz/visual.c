@@ -1,18 +1,20 @@
 /* fuzz/visual.c - libFuzzer harness: what sit-visual -d and sit-unshare do
- * with the images they receive (cmd/sit-visual.c decode(), cmd/sit-unshare.c
- * main()): the library calls they make, in the same order, with the same
- * checks between them, on images arriving through pipes.
+ * with the images they receive, on images arriving through pipes.
  *
- *   sit-visual -d   sample stream (sit_pix_reader) -> lossy format? -> 80
+ *   sit-visual -d   the library calls cmd/sit-visual.c decode() makes, in
+ *                   the same order, with the same checks between them:
+ *                   sample stream (sit_pix_reader) -> lossy format? -> 80
  *                   header bytes -> sit_pixhdr_parse against the image's
  *                   shape -> kind V -> payload through the checksum
  *                   (sit_pixhdr_sum_*) -> the checksum compared -> drained
- *   sit-unshare     the same up to the header for every share (kind S) ->
- *                   one set, no share twice, at least K -> an image writer
- *                   when the shares carry an image -> lib/pipeline.h: every
- *                   share read in turns (sit_pix_turn) and summed, the first
- *                   K joined (sit_shamir_join_*), batches written in order
- *                   -> every checksum compared -> drained
+ *   sit-unshare     lib/unshare.h, as cmd/sit-unshare.c main() calls it:
+ *                   sit_unshare_open (every share's header, kind S, one
+ *                   set, no share twice, at least K) -> an image writer
+ *                   when the shares carry an image -> sit_unshare_join
+ *                   (lib/pipeline.h: every share read in turns and summed,
+ *                   the first K joined, batches written in order, every
+ *                   checksum compared) -> the writer ended ->
+ *                   sit_unshare_drain
  *
  * Input: two control bytes, then one or more netpbm images back to back
  * (the first is sit-visual's; all of them, up to 4, are sit-unshare's
@@ -43,9 +45,9 @@
 #include "img.h"
 #include "io.h"
 #include "pixhdr.h"
-#include "pipeline.h"
 #include "pixio.h"
 #include "shamir.h"
+#include "unshare.h"
 
 #define MAX_SHARES 4
 #define BLOCK (64 * 1024)     /* sit-visual's block */
@@ -146,10 +148,9 @@ fix_up(struct image *im, unsigned flags)
 	}
 }
 
-/* Up to the parsed header: sit-visual's read_header and sit-unshare's
- * start_share.  KIND is what the program wants. */
+/* Up to the parsed header: sit-visual's read_header. */
 static int
-open_image(sit_pix_reader *r, int fd, unsigned char *hdr, sit_pixhdr *h, int kind)
+open_image(sit_pix_reader *r, int fd, unsigned char *hdr, sit_pixhdr *h)
 {
 	sit_err e = { 0 };
 	enum sit_pixhdr_status st;
@@ -163,7 +164,7 @@ open_image(sit_pix_reader *r, int fd, unsigned char *hdr, sit_pixhdr *h, int kin
 	st = sit_pixhdr_parse(hdr, r->width, r->height, r->channels, r->depth, h);
 	if (sit_pixhdr_status_text(st) == NULL)
 		fail("a status without a text");
-	if (st != SIT_PIXHDR_OK || h->kind != kind)
+	if (st != SIT_PIXHDR_OK || h->kind != SIT_PIXHDR_VISUAL)
 		return -1;
 	/* What the programs rely on from here. */
 	if (h->length > r->size - SIT_PIXHDR_OVERHEAD)
@@ -186,7 +187,7 @@ visual_decode(const struct image *im, sit_img_buf *out)
 
 	fuzz_must(buf != NULL, "malloc");
 	memset(&r, 0, sizeof r);
-	if (open_image(&r, fd, hdr, &h, SIT_PIXHDR_VISUAL) != 0)
+	if (open_image(&r, fd, hdr, &h) != 0)
 		goto done;
 	sit_pixhdr_sum_init(&st, hdr);
 	for (uint64_t left = h.length; left > 0;) {
@@ -224,215 +225,68 @@ done:
 	return rc;
 }
 
-struct share {
-	int fd;
-	sit_pix_reader r;
-	sit_pixhdr h;
-	sit_pixhdr_sum sum;
-	unsigned char hdr[SIT_PIXHDR_LEN];
-};
-
-/* sit-unshare's check_set. */
-static int
-check_set(const struct share *sh, unsigned count)
-{
-	const sit_pixhdr *a = &sh[0].h;
-
-	for (unsigned i = 1; i < count; i++) {
-		const sit_pixhdr *b = &sh[i].h;
-		if (memcmp(a->set_id, b->set_id, sizeof a->set_id) != 0 || a->k != b->k ||
-		    a->n != b->n || a->length != b->length || a->content != b->content)
-			return -1;
-	}
-	for (unsigned i = 0; i < count; i++)
-		for (unsigned j = i + 1; j < count; j++)
-			if (sh[i].h.x == sh[j].h.x)
-				return -1;
-	return count < a->k ? -1 : 0;
-}
-
-/* sit-unshare's join_all, on lib/pipeline.h: every share given is read in
- * turns and summed, the first K rebuild, batches are written in order.
- * Batches of one Shamir block (the program's are about 1 MiB: the same
- * code, more memory per run). */
-struct join {
-	struct share *sh;
-	unsigned k, count;
-	sit_shamir_join j;
-	uint64_t length, done;
-	size_t turn;
-	int image;
-	sit_pix_writer *w;
-	sit_img_buf *out;
-};
-
-struct batch {
-	uint8_t *in[MAX_SHARES];
-	uint8_t secret[SIT_SHAMIR_BLOCK];
-	size_t len;
-};
-
-static int
-fill_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
-{
-	struct join *jn = ctx;
-	struct batch *b = slot;
-	uint64_t left = jn->length - jn->done;
-
-	(void)index;
-	(void)part;
-	if (left == 0)
-		return 0;
-	b->len = left < SIT_SHAMIR_BLOCK ? (size_t)left : SIT_SHAMIR_BLOCK;
-	for (size_t off = 0; off < b->len; off += jn->turn) {
-		size_t m = b->len - off < jn->turn ? b->len - off : jn->turn;
-
-		for (unsigned i = 0; i < jn->count; i++) {
-			if (sit_pix_reader_get(&jn->sh[i].r, b->in[i] + off, m, "share", e) != 0)
-				return refuse(e);
-			sit_pixhdr_sum_update(&jn->sh[i].sum, b->in[i] + off, m);
-		}
-	}
-	jn->done += b->len;
-	return 1;
-}
-
-static int
-join_batch(void *ctx, void *slot, uint64_t index, sit_err *e)
-{
-	struct join *jn = ctx;
-	struct batch *b = slot;
-	const uint8_t *ins[MAX_SHARES];
-
-	(void)index;
-	(void)e;
-	for (unsigned i = 0; i < jn->k; i++)
-		ins[i] = b->in[i];
-	sit_shamir_join_block(&jn->j, ins, b->len, b->secret);
-	return 0;
-}
-
-static int
-write_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
-{
-	(void)part; /* one part: the rebuilt stream */
-	struct join *jn = ctx;
-	struct batch *b = slot;
-
-	(void)index;
-	if ((jn->image ? sit_pix_writer_put(jn->w, b->secret, b->len, e)
-	    : sit_img_sink_buf(jn->out, b->secret, b->len, e)) != 0)
-		return refuse(e);
-	return 0;
-}
-
-#define SLOTS 4
-
-/* sit-unshare on the COUNT images; the rebuilt stream or image to OUT.
- * THREADS: the pipeline's workers (0: all on this thread). */
+/* sit-unshare on the COUNT images, through the same lib/unshare.h calls
+ * and the same image writer; the rebuilt stream or image to OUT.  THREADS:
+ * the pipeline's workers (0: all on this thread).  Batches of one Shamir
+ * block (the program's are about 1 MiB: the same code, less memory per
+ * run). */
 static int
 unshare(const struct image *im, unsigned count, int png, unsigned threads,
 	sit_img_buf *out)
 {
-	static const sit_pipeline_ops ops = { fill_batch, join_batch, write_batch };
-	struct share sh[MAX_SHARES];
-	struct batch *batches = NULL;
-	void *slots[SLOTS];
-	uint8_t xs[MAX_SHARES];
+	static const char *const names[MAX_SHARES] = { "share 1", "share 2", "share 3",
+		"share 4" };
 	int fds[MAX_SHARES];
-	sit_img_sink sink = { sit_img_sink_buf, out };
+	sit_img_sink sink = { sit_img_sink_buf, out }, to = sink;
 	sit_pix_writer w;
-	struct join jn;
+	sit_unshare u;
 	sit_err e = { 0 };
-	unsigned opened = 0;
 	int writing = 0, rc = -1;
 
-	memset(sh, 0, sizeof sh);
-	memset(&jn, 0, sizeof jn);
 	for (unsigned i = 0; i < count; i++)
-		sh[i].fd = fds[i] = feed(im[i].bytes, im[i].len);
-	for (; opened < count; opened++)
-		if (open_image(&sh[opened].r, sh[opened].fd, sh[opened].hdr, &sh[opened].h,
-		    SIT_PIXHDR_SHARE) != 0) {
-			opened++; /* its reader is open (or zeroed): close it below */
-			goto done;
-		}
-	for (unsigned i = 0; i < count; i++)
-		sit_pixhdr_sum_init(&sh[i].sum, sh[i].hdr);
-	if (check_set(sh, count) != 0)
+		fds[i] = feed(im[i].bytes, im[i].len);
+	if (sit_unshare_open(&u, fds, names, count, &e) != 0) {
+		refuse(&e);
 		goto done;
-	jn.sh = sh;
-	jn.k = sh[0].h.k;
-	jn.count = count;
-	jn.length = sh[0].h.length;
-	jn.image = sh[0].h.content == SIT_PIXHDR_PIXELS;
-	jn.w = &w;
-	jn.out = out;
-	if (jn.image) {
-		if (sit_pix_writer_begin(&w, &sink, png, sh[0].h.width, sh[0].h.rows,
-		    sh[0].h.channels, sh[0].h.depth, &e) != 0) {
+	}
+	/* What the rest relies on from the headers. */
+	for (unsigned i = 0; i < count; i++)
+		if (u.sh[i].h.length > u.sh[i].r.size - SIT_PIXHDR_OVERHEAD)
+			fail("a payload larger than the share's samples passed the header check");
+	if (u.set->content == SIT_PIXHDR_PIXELS) {
+		if (sit_pix_writer_begin(&w, &sink, png, u.set->width, u.set->rows,
+		    u.set->channels, u.set->depth, &e) != 0) {
 			refuse(&e);
 			goto done;
 		}
 		writing = 1;
+		to.write = sit_pix_sink_writer;
+		to.ctx = &w;
 	}
-	for (unsigned i = 0; i < jn.k; i++)
-		xs[i] = (uint8_t)sh[i].h.x;
-	if (sit_shamir_join_init(&jn.j, xs, jn.k, &e) != 0) {
+	if (sit_unshare_join(&u, threads, SIT_SHAMIR_BLOCK, &to, &e) != 0) {
 		refuse(&e);
 		goto done;
 	}
-	jn.turn = sit_pix_turn(fds, count, SIT_SHAMIR_BLOCK);
-	fuzz_must((batches = calloc(SLOTS, sizeof *batches)) != NULL, "calloc");
-	for (unsigned t = 0; t < SLOTS; t++) {
-		for (unsigned i = 0; i < count; i++)
-			fuzz_must((batches[t].in[i] = malloc(SIT_SHAMIR_BLOCK)) != NULL, "malloc");
-		slots[t] = &batches[t];
-	}
-	if (sit_pipeline_run(&ops, &jn, slots, SLOTS, threads, 1, 1, &e) != 0) {
-		refuse(&e);
-		goto done;
-	}
-	if (jn.done != jn.length)
-		fail("the pipeline stopped before the length the shares say");
-	for (unsigned i = 0; i < count; i++) {
-		unsigned char want[SIT_PIXHDR_SUM_LEN], got[SIT_PIXHDR_SUM_LEN];
-
-		sit_pixhdr_sum_final(&sh[i].sum, want);
-		if (sit_pix_reader_get(&sh[i].r, got, sizeof got, "share", &e) != 0) {
-			refuse(&e);
-			goto done;
-		}
-		if (sodium_memcmp(want, got, sizeof want) != 0)
-			goto done;
-	}
-	if (jn.image) {
+	if (writing) {
 		writing = 0;
 		if (sit_pix_writer_end(&w, &e) != 0) {
 			refuse(&e);
 			goto done;
 		}
 	}
-	for (unsigned i = 0; i < count; i++)
-		if (sit_pix_reader_drain(&sh[i].r, "share", &e) != 0) {
-			refuse(&e);
-			goto done;
-		}
-	if (jn.image ? out->len < jn.length : out->len != jn.length)
+	if (sit_unshare_drain(&u, &e) != 0) {
+		refuse(&e);
+		goto done;
+	}
+	if (to.ctx == &w ? out->len < u.set->length : out->len != u.set->length)
 		fail("rebuilt output of another length than the shares say");
 	rc = 0;
 done:
 	if (writing)
 		sit_pix_writer_abort(&w);
-	for (unsigned t = 0; batches != NULL && t < SLOTS; t++)
-		for (unsigned i = 0; i < count; i++)
-			free(batches[t].in[i]);
-	free(batches);
-	for (unsigned i = 0; i < count; i++) {
-		if (i < opened)
-			sit_pix_reader_close(&sh[i].r);
-		close(sh[i].fd);
-	}
+	sit_unshare_free(&u);
+	for (unsigned i = 0; i < count; i++)
+		close(fds[i]);
 	return rc;
 }
 

@@ -59,6 +59,12 @@ sit_pix_writer_put(sit_pix_writer *w, const void *buf, size_t len, sit_err *e)
 	return w->sink.write(w->sink.ctx, buf, len, e);
 }
 
+int
+sit_pix_sink_writer(void *ctx, const void *buf, size_t len, sit_err *e)
+{
+	return sit_pix_writer_put(ctx, buf, len, e);
+}
+
 uint64_t
 sit_pix_writer_left(const sit_pix_writer *w)
 {

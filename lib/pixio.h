@@ -31,6 +31,8 @@ int sit_pix_writer_begin(sit_pix_writer *w, const sit_img_sink *sink, int png,
 	sit_err *e);
 /* Append LEN bytes; more than the image holds is EX_SOFTWARE. */
 int sit_pix_writer_put(sit_pix_writer *w, const void *buf, size_t len, sit_err *e);
+/* A sit_img_sink appending to a started writer: CTX is the sit_pix_writer. */
+int sit_pix_sink_writer(void *ctx, const void *buf, size_t len, sit_err *e);
 /* Bytes the image still has room for. */
 uint64_t sit_pix_writer_left(const sit_pix_writer *w);
 /* Fill the rest with zero bytes, finish the file and free the writer. */
