@@ -21,7 +21,7 @@
 
 /* AddressSanitizer (gcc or clang) needs open, clone and ptrace for its leak
  * check at exit: such builds get the relaxed filter. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZER_BUILD 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
