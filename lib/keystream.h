@@ -52,7 +52,7 @@ void sit_keystream_init(sit_keystream *ks, const unsigned char key[SIT_KEYSTREAM
 void sit_keystream_fill(const sit_keystream *ks, const unsigned char nonce[8], uint8_t *out,
 	size_t len);
 
-/* The generator in use ("aes-vaes512", "aes-ni", "chacha20"). */
+/* The generator in use ("aes-vaes512", "aes-vaes256", "aes-ni", "chacha20"). */
 const char *sit_keystream_name(const sit_keystream *ks);
 
 /* Wipe the key and round keys. */

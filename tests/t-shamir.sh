@@ -52,6 +52,7 @@ want gf256 gfni256 gfni avx2
 want gf256 avx2 avx2
 want gf256 portable
 want keystream aes-vaes512 vaes aes avx512f avx512bw sse4_1
+want keystream aes-vaes256 vaes aes avx2 sse4_1
 want keystream aes-ni aes sse4_1
 want keystream chacha20
 
@@ -74,7 +75,7 @@ else:
 sys.stdout.buffer.write(c.encryptor().update(bytes(n)))
 PY
 key=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-for name in aes-vaes512 aes-ni chacha20; do
+for name in aes-vaes512 aes-vaes256 aes-ni chacha20; do
 	grep -qx "keystream $name ok" keystream.out || continue
 	bad=""
 	for spec in "0 0001020304050607" "1 0001020304050607" "16 ffffffffffffffff" \
