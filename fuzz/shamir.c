@@ -18,7 +18,7 @@
  *   - join_init refuses exactly the x lists with a 0, a repeat, or a count
  *     outside 1..255, with a message; an accepted list has Lagrange
  *     coefficients summing to 1 (they rebuild a constant as itself);
- *   - sit_gf256_muladd (AVX2 where the CPU has it) agrees with
+ *   - sit_gf256_muladd (GFNI or AVX2 where the CPU has it) agrees with
  *     sit_gf256_mul byte by byte, at every length and alignment, also when
  *     the destination is one of the sources.
  */
