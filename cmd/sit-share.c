@@ -393,9 +393,10 @@ split_all(struct input *in, const sit_shamir_split *shamir, struct share *sh,
  * (up to a row, which may be longer than a pipe holds) goes in the same
  * turns as the payload: sit-unshare may be reading the shares from fifos. */
 static void
-finish_all(struct share *sh, unsigned n)
+finish_all(struct share *sh, unsigned n, unsigned threads)
 {
 	static const unsigned char zeros[SIT_PIX_INTERLEAVE];
+	sit_out *outs[SIT_SHAMIR_MAX_N];
 	unsigned char sum[SIT_PIXHDR_SUM_LEN];
 	sit_err e = { 0 };
 	uint64_t left;
@@ -418,8 +419,9 @@ finish_all(struct share *sh, unsigned n)
 		if (sit_pix_writer_end(&sh[i].w, &e) != 0)
 			sit_die_err(&e);
 	for (unsigned i = 0; i < n; i++)
-		if (sit_out_commit(&sh[i].out, &e) != 0)
-			sit_die_err(&e);
+		outs[i] = &sh[i].out;
+	if (sit_out_commit_all(outs, n, threads, &e) != 0)
+		sit_die_err(&e);
 }
 
 int
@@ -464,7 +466,7 @@ main(int argc, char **argv)
 	split_all(&in, &sp, sh, threads);
 	if (!in.image && sit_pix_src_end(&in.src, in.what, &e) != 0)
 		sit_die_err(&e);
-	finish_all(sh, o.n);
+	finish_all(sh, o.n, threads);
 	sit_shamir_split_free(&sp);
 	if (in.image)
 		sit_pix_reader_close(&in.r);

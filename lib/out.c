@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,11 +177,11 @@ sit_out_write(sit_out *o, const void *buf, size_t len, sit_err *e)
 	return 0;
 }
 
-int
-sit_out_commit(sit_out *o, sit_err *e)
+/* sit_out_commit with the umask UM already read: umask() can only be read
+ * by setting it, which threads committing side by side must not do. */
+static int
+commit_um(sit_out *o, mode_t um, sit_err *e)
 {
-	mode_t um;
-
 	if (o->direct) {
 		if (o->fd > 1 && close(o->fd) != 0) {
 			o->fd = -1;
@@ -189,8 +190,6 @@ sit_out_commit(sit_out *o, sit_err *e)
 		o->fd = -1;
 		return 0;
 	}
-	um = umask(0);
-	umask(um);
 	if (fchmod(o->fd, o->mode & ~um) != 0 || fsync(o->fd) != 0) {
 		int saved = errno;
 		sit_out_abort(o);
@@ -232,6 +231,90 @@ fail:
 		errno = saved;
 		return sit_err_sys(e, EX_CANTCREAT, "cannot create %s", o->path);
 	}
+}
+
+static mode_t
+current_umask(void)
+{
+	mode_t um = umask(0);
+
+	umask(um);
+	return um;
+}
+
+/* Only for a temporary file: the sandbox of a program writing standard
+ * output or a fifo need not allow umask(). */
+int
+sit_out_commit(sit_out *o, sit_err *e)
+{
+	return commit_um(o, o->direct ? 0 : current_umask(), e);
+}
+
+struct commit_all {
+	sit_out *const *outs;
+	sit_err *errs;
+	int *rcs;
+	unsigned n, next;
+	mode_t um;
+	pthread_mutex_t lock;
+};
+
+static void *
+commit_some(void *arg)
+{
+	struct commit_all *c = arg;
+
+	for (;;) {
+		unsigned i;
+
+		pthread_mutex_lock(&c->lock);
+		i = c->next < c->n ? c->next++ : c->n;
+		pthread_mutex_unlock(&c->lock);
+		if (i == c->n)
+			return NULL;
+		c->rcs[i] = commit_um(c->outs[i], c->um, &c->errs[i]);
+	}
+}
+
+int
+sit_out_commit_all(sit_out *const *outs, unsigned n, unsigned threads, sit_err *e)
+{
+	struct commit_all c = { outs, NULL, NULL, n, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	pthread_t tid[SIT_OUT_MAX_THREADS];
+	unsigned started = 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!outs[i]->direct) {
+			c.um = current_umask();
+			break;
+		}
+
+	c.errs = calloc(n > 0 ? n : 1, sizeof *c.errs);
+	c.rcs = calloc(n > 0 ? n : 1, sizeof *c.rcs);
+	if (c.errs == NULL || c.rcs == NULL) {
+		free(c.errs);
+		free(c.rcs);
+		return sit_err_set(e, EX_OSERR, "out of memory");
+	}
+	if (threads > SIT_OUT_MAX_THREADS)
+		threads = SIT_OUT_MAX_THREADS;
+	if (threads > n - (n > 0))
+		threads = n - (n > 0);
+	/* Fewer threads than asked (out of resources) only means less at once. */
+	while (started < threads && pthread_create(&tid[started], NULL, commit_some, &c) == 0)
+		started++;
+	commit_some(&c);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	for (unsigned i = 0; i < n && rc == 0; i++)
+		if (c.rcs[i] != 0) {
+			*e = c.errs[i];
+			rc = -1;
+		}
+	free(c.errs);
+	free(c.rcs);
+	return rc;
 }
 
 void

@@ -306,5 +306,6 @@ sit_pipeline_threads(void)
 	n = CPU_COUNT(&set);
 	if (n <= 1)
 		return 0;
+	if (getenv("SIT_T")) return (unsigned)atoi(getenv("SIT_T"));
 	return n > 4 ? 4 : (unsigned)n;
 }
