@@ -204,6 +204,22 @@ errmatch "flipped share named" '^sit-unshare: share flip\.pam was altered \(loss
 absent "nothing written (flip)" late
 rm -f th.* tone.* cut.pam flip.pam big
 
+# A filesystem that fills up while the shares are written (several threads
+# write them side by side): exit 74 naming a share, and no share, whole or
+# partial, left behind.  Needs a small tmpfs of its own, so root.
+if [ "$(id -u)" = 0 ] && mkdir small && mount -t tmpfs -o size=3m tmpfs small 2>/dev/null; then
+	head -c 4000000 /dev/urandom >in4
+	expect "disk full while writing PNG shares" 74 sit-share -k 2 -n 2 -o small/df <in4
+	errmatch "disk full names a share" '^sit-share: cannot write small/df\.[12]\.png: No space left on device$'
+	expect "disk full while writing 3 PAM shares" 74 sit-share --pam -k 2 -n 3 small/a small/b small/c <in4
+	errmatch "disk full names a PAM share" '^sit-share: cannot write small/[abc]: No space left on device$'
+	check "nothing left in the full filesystem" test -z "$(ls -A small)"
+	umount small
+	rm -f in4
+else
+	skip "disk full while writing shares" "needs root to mount a small tmpfs"
+fi
+
 # Shares of 1 MiB of zeros: byte frequencies uniform.  Chi-square with 255
 # degrees of freedom: mean 255, sd 22.6; P(chi2 > 415) is about 1e-9
 # (Wilson-Hilferty, z = 6.0), so a false failure is practically impossible.
