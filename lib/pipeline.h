@@ -64,9 +64,9 @@ int sit_pipeline_run(const sit_pipeline_ops *ops, void *ctx, void *const *slots,
 	unsigned nslots, unsigned threads, unsigned fill_parts, unsigned drain_parts,
 	sit_err *e);
 
-/* Threads worth starting besides the calling one: the CPUs this process
- * may use, at most 4; 0 on one CPU (then the stages take turns on the
- * calling thread). */
+/* Threads worth starting besides the calling one: one fewer than the CPUs
+ * this process may use, at most 3; 0 on one CPU (then the stages take
+ * turns on the calling thread). */
 unsigned sit_pipeline_threads(void);
 
 #endif
