@@ -48,7 +48,7 @@ SCRIPTS  = $(filter-out scripts/install-deps scripts/bench%,$(wildcard scripts/s
 MANS     = $(wildcard man/*.[157])
 # Test programs, built beside the objects and never installed.
 PROBES   = $(O)/tests/sandbox-probe $(O)/tests/noseccomp $(O)/tests/cksum-probe \
-           $(O)/tests/cksum-probe-portable $(O)/tests/shamir-probe
+           $(O)/tests/cksum-probe-portable $(O)/tests/shamir-probe $(O)/tests/pngw-probe
 
 all: $(PROGS:%=$(BIN)/%) $(SCRIPTS:scripts/%=$(BIN)/%) $(PROBES)
 

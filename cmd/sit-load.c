@@ -235,7 +235,7 @@ main(int argc, char **argv)
 	sit_img img;
 	sit_img_header h;
 	sit_out out;
-	sit_img_sink sink = { sit_img_sink_out, &out };
+	sit_img_sink sink = SIT_IMG_SINK_OUT(&out);
 	sit_err e = { 0, "" };
 	enum target to;
 	int rc, resized;

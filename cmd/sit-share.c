@@ -238,8 +238,7 @@ start_share(const struct opts *o, unsigned i, sit_pixhdr *h, struct share *s)
 	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(s->name));
 	if (sit_pixhdr_encode(h, s->hdr, &e) != 0)
 		sit_die_err(&e);
-	s->sink.write = sit_img_sink_out;
-	s->sink.ctx = &s->out;
+	s->sink = SIT_IMG_SINK_OUT(&s->out);
 	if (sit_pix_writer_begin(&s->w, &s->sink, png, h->width, h->height, h->channels,
 		h->depth, &e) != 0 ||
 	    sit_pix_writer_put(&s->w, s->hdr, SIT_PIXHDR_LEN, &e) != 0)

@@ -107,13 +107,12 @@ start_sink(const struct opts *o, const sit_pixhdr *h, struct sink *k)
 	int png;
 
 	k->image = h->content == SIT_PIXHDR_PIXELS;
-	k->to.write = k->image ? sit_pix_sink_writer : sit_img_sink_out;
-	k->to.ctx = k->image ? (void *)&k->w : (void *)&k->out;
+	k->to = k->image ? (sit_img_sink){ sit_pix_sink_writer, &k->w, NULL }
+		: SIT_IMG_SINK_OUT(&k->out);
 	if (!k->image)
 		return;
 	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(o->out));
-	k->is.write = sit_img_sink_out;
-	k->is.ctx = &k->out;
+	k->is = SIT_IMG_SINK_OUT(&k->out);
 	if (sit_pix_writer_begin(&k->w, &k->is, png, h->width, h->rows, h->channels,
 		h->depth, &e) != 0)
 		sit_die_err(&e);

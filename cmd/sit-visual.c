@@ -19,8 +19,9 @@
 #include "pixio.h"
 #include "sandbox.h"
 
-/* On the stack, so that no exit path leaves it allocated. */
-#define BLOCK (64 * 1024)
+/* On the stack, so that no exit path leaves it allocated; a few PNG blocks
+ * long, so that the FAST writer sends most of them gathered (png.c). */
+#define BLOCK (256 * 1024)
 
 struct opts {
 	int mode;            /* 'e' or 'd' */
@@ -183,8 +184,7 @@ encode(const struct opts *o)
 		sit_die_err(&e);
 	confine(o, &out);
 	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(o->out));
-	sink.write = sit_img_sink_out;
-	sink.ctx = &out;
+	sink = SIT_IMG_SINK_OUT(&out);
 	if (sit_pix_writer_begin(&w, &sink, png, h.width, h.height, 3, 8, &e) != 0)
 		sit_die_err(&e);
 	if (encode_stream(&src, &w, hdr, in_name(o), buf, &e) != 0) {

@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sit_img img, again;
 	sit_img_header h, h2;
 	sit_img_buf out = { 0 };
-	sit_img_sink sink = { sit_img_sink_buf, &out };
+	sit_img_sink sink = { sit_img_sink_buf, &out, NULL };
 	sit_err e = { 0 };
 
 	memset(&img, 0, sizeof img);

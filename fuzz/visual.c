@@ -177,7 +177,7 @@ static int
 visual_decode(const struct image *im, sit_img_buf *out)
 {
 	unsigned char hdr[SIT_PIXHDR_LEN], sum[SIT_PIXHDR_SUM_LEN], got[SIT_PIXHDR_SUM_LEN];
-	sit_img_sink sink = { sit_img_sink_buf, out };
+	sit_img_sink sink = { sit_img_sink_buf, out, NULL };
 	sit_pixhdr_sum st;
 	sit_pix_reader r;
 	sit_pixhdr h;
@@ -237,7 +237,7 @@ unshare(const struct image *im, unsigned count, int png, unsigned threads,
 	static const char *const names[MAX_SHARES] = { "share 1", "share 2", "share 3",
 		"share 4" };
 	int fds[MAX_SHARES];
-	sit_img_sink sink = { sit_img_sink_buf, out }, to = sink;
+	sit_img_sink sink = { sit_img_sink_buf, out, NULL }, to = sink;
 	sit_pix_writer w;
 	sit_unshare u;
 	sit_err e = { 0 };

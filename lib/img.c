@@ -290,6 +290,12 @@ sit_img_sink_out(void *ctx, const void *buf, size_t len, sit_err *e)
 }
 
 int
+sit_img_sinkv_out(void *ctx, const struct iovec *iov, int n, sit_err *e)
+{
+	return sit_out_writev(ctx, iov, n, e);
+}
+
+int
 sit_img_sink_buf(void *ctx, const void *buf, size_t len, sit_err *e)
 {
 	sit_img_buf *b = ctx;

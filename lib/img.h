@@ -23,6 +23,8 @@
 
 #include "err.h"
 
+struct iovec;
+
 /* ---- formats ---------------------------------------------------------- */
 
 typedef enum sit_img_format {
@@ -141,10 +143,17 @@ int sit_img_fit(sit_img *img, uint32_t max_dim, sit_err *e);
 typedef struct sit_img_sink {
 	int (*write)(void *ctx, const void *buf, size_t len, sit_err *e);
 	void *ctx;
+	/* Optional (NULL: WRITE only): IOV[0..n) in order, as that many
+	 * WRITEs would.  The FAST PNG writer then sends whole stored blocks
+	 * from the caller's buffer without copying them. */
+	int (*writev)(void *ctx, const struct iovec *iov, int n, sit_err *e);
 } sit_img_sink;
 
-/* A sink writing to a sit_out (lib/out.h); CTX is the sit_out pointer. */
+/* A sink writing to a sit_out (lib/out.h); CTX is the sit_out pointer.
+ * SIT_IMG_SINK_OUT(o) is the whole sink, gathering writes included. */
 int sit_img_sink_out(void *ctx, const void *buf, size_t len, sit_err *e);
+int sit_img_sinkv_out(void *ctx, const struct iovec *iov, int n, sit_err *e);
+#define SIT_IMG_SINK_OUT(o) ((sit_img_sink){ sit_img_sink_out, (o), sit_img_sinkv_out })
 
 /* A growable memory buffer; CTX is a sit_img_buf zero-initialised by the
  * caller, who frees DATA.  MAX (0: no limit) bounds its size. */
@@ -171,6 +180,9 @@ typedef struct sit_img_png_writer {
 	unsigned channels, depth;
 	size_t row_bytes;              /* filtered row, without the filter byte */
 	size_t col;                    /* FAST streaming: bytes of the row so far */
+	int filter_sent;               /* FAST streaming: the row's filter byte is
+	                                  out, none of its bytes yet (a block
+	                                  ended between them) */
 	unsigned char *row;            /* current row, PNG byte order */
 	unsigned char *prev;           /* previous row (COMPRESS) */
 	unsigned char *data;           /* FAST: pending block; COMPRESS: all rows */

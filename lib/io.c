@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -41,6 +42,33 @@ sit_io_write(int fd, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+sit_io_writev(int fd, const struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		/* Skip what went; finish a vector cut short with plain writes. */
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0 && w > 0) {
+			if (sit_io_write(fd, (const char *)iov->iov_base + w, iov->iov_len - (size_t)w) != 0)
+				return -1;
+			iov++;
+			n--;
+		}
 	}
 	return 0;
 }

@@ -13,6 +13,10 @@ ssize_t sit_io_read(int fd, void *buf, size_t len);
 
 /* Write all LEN bytes; 0 or -1 with errno set.  Retries on EINTR. */
 int sit_io_write(int fd, const void *buf, size_t len);
+/* All of IOV[0..n) in order, through as few writev() calls as the kernel
+ * takes (IOV is left as it was); 0, or -1 with errno. */
+struct iovec;
+int sit_io_writev(int fd, const struct iovec *iov, int n);
 
 /* Open PATH for reading ("-" or NULL is standard input, returned as 0).
  * Returns the descriptor, or -1 with EX_NOINPUT in E. */

@@ -245,6 +245,14 @@ current_umask(void)
 /* Only for a temporary file: the sandbox of a program writing standard
  * output or a fifo need not allow umask(). */
 int
+sit_out_writev(sit_out *o, const struct iovec *iov, int n, sit_err *e)
+{
+	if (sit_io_writev(o->fd, iov, n) != 0)
+		return sit_err_sys(e, EX_IOERR, "cannot write %s", sit_out_name(o));
+	return 0;
+}
+
+int
 sit_out_commit(sit_out *o, sit_err *e)
 {
 	return commit_um(o, o->direct ? 0 : current_umask(), e);

@@ -32,6 +32,8 @@ typedef struct sit_out {
 /* MODE is the final mode before umask: 0666 for images, 0600 for secrets. */
 int sit_out_open(sit_out *o, const char *path, int force, mode_t mode, sit_err *e);
 int sit_out_write(sit_out *o, const void *buf, size_t len, sit_err *e);
+struct iovec;
+int sit_out_writev(sit_out *o, const struct iovec *iov, int n, sit_err *e);
 int sit_out_commit(sit_out *o, sit_err *e);
 void sit_out_abort(sit_out *o);
 

@@ -111,7 +111,7 @@ main(int argc, char **argv)
 		sit_img img = { (uint32_t)w, (uint32_t)h, (unsigned)c, 8, px };
 		sit_err e = { 0, "" };
 		int fd = open(argv[6], O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		sit_img_sink sink = { fd_sink, &fd };
+		sit_img_sink sink = { fd_sink, &fd, NULL };
 		ok = fd >= 0 && sit_img_write_png(&img, SIT_IMG_PNG_FAST, &sink, &e) == 0;
 		if (!ok)
 			fprintf(stderr, "png-probe: %s\n", e.msg);
