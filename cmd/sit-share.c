@@ -145,7 +145,7 @@ open_input_fd(const struct opts *o)
 
 /* Sniff the input: an image whose shares keep its shape, or bytes. */
 static void
-start_input(const struct opts *o, int fd, struct input *in)
+start_input(const struct opts *o, int fd, sit_spool *spool, struct input *in)
 {
 	unsigned char *head;
 	size_t len;
@@ -162,7 +162,7 @@ start_input(const struct opts *o, int fd, struct input *in)
 		in->length = in->r.size;
 	} else {
 		if (sit_pix_src_open(&in->src, fd, head, len,
-			3 * (size_t)SIT_IMG_MAX_PIXELS_DEFAULT, in->what, &e) != 0)
+			3 * (size_t)SIT_IMG_MAX_PIXELS_DEFAULT, spool, in->what, &e) != 0)
 			sit_die_err(&e);
 		in->length = in->src.length;
 	}
@@ -430,6 +430,7 @@ main(int argc, char **argv)
 	struct input in;
 	struct share *sh;
 	sit_shamir_split sp;
+	sit_spool spool_mem, *spool;
 	sit_pixhdr h;
 	sit_err e = { 0 };
 	unsigned flags = 0, threads;
@@ -448,13 +449,14 @@ main(int argc, char **argv)
 		flags |= sit_sandbox_out_flags(&sh[i].out);
 	}
 	threads = sit_pipeline_threads();
+	spool = sit_spool_for(fd, &spool_mem);
 	/* Everything is open: from here on only the descriptors we hold
 	 * (sandbox.h), before a byte of the input is looked at. */
 	if ((rc = sit_sandbox_enter(flags, &e)) < 0)
 		sit_die_err(&e);
 	if (o.verbose)
 		sit_warn("%s", sit_sandbox_describe(rc));
-	start_input(&o, fd, &in);
+	start_input(&o, fd, spool, &in);
 	memset(&h, 0, sizeof h);
 	share_shape(&in, &h);
 	h.k = o.k;
@@ -467,6 +469,8 @@ main(int argc, char **argv)
 		sit_die_err(&e);
 	finish_all(sh, o.n, threads);
 	sit_shamir_split_free(&sp);
+	if (spool != NULL)
+		sit_spool_close(spool);
 	if (in.image)
 		sit_pix_reader_close(&in.r);
 	else

@@ -168,14 +168,17 @@ encode(const struct opts *o)
 	sit_img_sink sink;
 	sit_pix_writer w;
 	sit_pix_src src;
+	sit_spool spool_mem, *spool;
 	sit_out out;
 	sit_err e = { 0 };
 	unsigned char buf[BLOCK];
 	int fd, png;
 
-	if ((fd = sit_io_open_in(o->in, &e)) < 0 ||
-	    sit_pix_src_open(&src, fd, NULL, 0, 3 * (size_t)SIT_IMG_MAX_PIXELS_DEFAULT,
-		in_name(o), &e) != 0 ||
+	if ((fd = sit_io_open_in(o->in, &e)) < 0)
+		sit_die_err(&e);
+	spool = sit_spool_for(fd, &spool_mem);
+	if (sit_pix_src_open(&src, fd, NULL, 0, 3 * (size_t)SIT_IMG_MAX_PIXELS_DEFAULT,
+		spool, in_name(o), &e) != 0 ||
 	    sit_pixhdr_geometry(src.length, o->width, &h.width, &h.height, &e) != 0)
 		sit_die_err(&e);
 	h.length = src.length;
@@ -194,6 +197,8 @@ encode(const struct opts *o)
 	if (sit_out_commit(&out, &e) != 0)
 		sit_die_err(&e);
 	sit_pix_src_close(&src);
+	if (spool != NULL)
+		sit_spool_close(spool);
 	sit_io_close_in(fd);
 	sodium_memzero(buf, sizeof buf);
 }

@@ -410,7 +410,7 @@ sit_pix_path_is_png(const char *path)
 
 int
 sit_pix_src_open(sit_pix_src *s, int fd, unsigned char *head, size_t head_len,
-	size_t max, const char *what, sit_err *e)
+	size_t max, sit_spool *spool, const char *what, sit_err *e)
 {
 	struct stat st;
 	off_t at;
@@ -431,7 +431,19 @@ sit_pix_src_open(sit_pix_src *s, int fd, unsigned char *head, size_t head_len,
 		}
 		return 0;
 	}
-	/* A pipe has to be read to the end to know its length. */
+	/* A pipe has to be read to the end to know its length: into the
+	 * spool (on disk, encrypted), or else into memory. */
+	if (spool != NULL) {
+		int rc = sit_spool_fill(spool, fd, head, head_len, max, what, e);
+
+		sit_pix_src_close(s);
+		if (rc != 0)
+			return -1;
+		s->fd = fd;
+		s->spool = spool;
+		s->length = spool->len;
+		return 0;
+	}
 	/* HEAD, when given, came from sit_pix_read_head(): SIT_PIX_HEAD_LEN. */
 	if (sit_pix_read_rest(fd, &s->buf, &s->buf_len, head != NULL ? SIT_PIX_HEAD_LEN : 0,
 		max, what, e) != 0) {
@@ -451,6 +463,10 @@ sit_pix_src_get(sit_pix_src *s, void *buf, size_t len, const char *what, sit_err
 
 	if (len > s->length - s->pos)
 		return sit_err_set(e, EX_SOFTWARE, "read past the end of %s", what);
+	if (s->spool != NULL) {
+		s->pos += len;
+		return sit_spool_read(s->spool, buf, len, e);
+	}
 	if (from_buf > len)
 		from_buf = len;
 	if (from_buf > 0) { /* BUF is NULL for a file streamed from its start */

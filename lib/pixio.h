@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "img.h"
+#include "spool.h"
 
 /* ---- writing ---------------------------------------------------------- */
 
@@ -112,10 +113,13 @@ void sit_pix_reader_close(sit_pix_reader *r);
 
 /* The payload's length goes into the header, before the payload, so it
  * must be known first: a regular file is streamed (its size says it, memory
- * stays bounded); a pipe is read whole into memory, at most MAX bytes. */
+ * stays bounded); a pipe is read to its end into SPOOL (spool.h: on disk,
+ * encrypted, memory stays bounded) or, with SPOOL NULL, into memory; at
+ * most MAX bytes. */
 typedef struct sit_pix_src {
 	int fd;
 	int streamed;
+	sit_spool *spool;              /* the pipe's bytes, when spooled */
 	unsigned char *buf;            /* head bytes, or the whole pipe */
 	size_t buf_len, buf_pos;
 	uint64_t length, pos;
@@ -123,7 +127,7 @@ typedef struct sit_pix_src {
 
 /* HEAD (taken over, may be NULL) holds the first bytes already read. */
 int sit_pix_src_open(sit_pix_src *s, int fd, unsigned char *head, size_t head_len,
-	size_t max, const char *what, sit_err *e);
+	size_t max, sit_spool *spool, const char *what, sit_err *e);
 /* Exactly LEN more bytes (never past the length). */
 int sit_pix_src_get(sit_pix_src *s, void *buf, size_t len, const char *what,
 	sit_err *e);

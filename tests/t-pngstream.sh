@@ -110,7 +110,8 @@ damaged "cut in the middle" "truncated PNG: it ends before IEND$" --cut 30000
 damaged "unknown critical chunk" "corrupt PNG: unknown critical chunk ABCD$" --chunk ABCD
 notemp "no temporary files left" "$T"
 
-# Memory: two 64 MiB PNG shares, and PAM shares as before; sit-visual -d.
+# Memory: two 64 MiB PNG shares, and PAM shares as before; sit-visual -d;
+# sit-share and sit-visual -e of a stream from a pipe.
 # Reading whole, a 64 MiB share took over 128 MiB.  The sanitizer build
 # starts at about 20 MiB, so it is allowed more.
 max=32768
@@ -139,7 +140,22 @@ if [ -x /usr/bin/time ]; then
 	same "32 MiB back from the PNG" v.out mid
 	rss "sit-visual -d of a 32 MiB PNG from a pipe" sit-visual -d -o v2.out <(cat v.png)
 	same "32 MiB back from the piped PNG" v2.out mid
-	rm -f big mid v.png v.out v2.out
+	# A byte stream from a pipe: its length is known only at its end, so it
+	# waits in an encrypted nameless file (spool.h), not in memory (it took
+	# 64 MiB and more before).
+	mkdir -p tmp
+	TMPDIR=$T/tmp rss "sit-share of 64 MiB from a pipe" sit-share -o pp -i <(cat big)
+	sit-unshare pp.1.png pp.2.png >pp.out
+	same "64 MiB from a pipe rebuilt" pp.out big
+	TMPDIR=$T/tmp rss "sit-visual -e of 64 MiB from a pipe" sit-visual -e -o pv.png <(cat big)
+	sit-visual -d pv.png >pv.out
+	same "64 MiB from a pipe back from its cipher image" pv.out big
+	check "nothing left in TMPDIR" test -z "$(ls -A tmp)"
+	# No usable TMPDIR: the stream waits in memory, as it used to.
+	TMPDIR=$T/nosuch sit-share -f -o pp -i <(head -c 1000000 big)
+	sit-unshare pp.1.png pp.2.png >pp.out
+	same "without a TMPDIR, still shared" pp.out <(head -c 1000000 big)
+	rm -f big mid v.png v.out v2.out pp.* pv.png pv.out
 else
 	skip "peak RSS" "/usr/bin/time is missing (Debian package time)"
 fi

@@ -220,6 +220,35 @@ else
 	skip "disk full while writing shares" "needs root to mount a small tmpfs"
 fi
 
+# A byte stream from a pipe waits in a nameless file in $TMPDIR until its
+# end (spool.h), encrypted: looked at while sit-share waits for the rest,
+# the file holds the bytes so far, but not the words the input is made of.
+mkdir -p sp
+mkfifo spin
+{ yes SITSPOOLMARKER | head -c 2000000; sleep 2; printf end; } >spin &
+TMPDIR=$T/sp sit-share -f -o spo -i spin &
+pid=$!
+sleep 1
+spooled=""
+for f in /proc/$pid/fd/*; do
+	case "$(readlink "$f" 2>/dev/null)" in "$T/sp/"*"(deleted)") spooled=$f ;; esac
+done
+if [ -n "$spooled" ] && [ -r "$spooled" ]; then
+	size=$(stat -L -c %s "$spooled")
+	check "the spool holds what came so far ($size bytes)" test "$size" -ge 1048576
+	if grep -q SITSPOOLMARKER "$spooled"; then fail "spool encrypted" "plaintext in $spooled"
+	else pass "the spool holds no plaintext"; fi
+else
+	skip "spool contents" "cannot open sit-share's nameless file through /proc"
+fi
+wait $pid
+check "sit-share from a slow pipe ends well" test -s spo.1.png -a -s spo.2.png
+{ yes SITSPOOLMARKER | head -c 2000000; printf end; } >spin.want
+sit-unshare spo.1.png spo.2.png >spo.out
+same "rebuilt from the spooled pipe" spo.out spin.want
+check "nothing left in TMPDIR" test -z "$(ls -A sp)"
+rm -f spin spin.want spo.*
+
 # Shares of 1 MiB of zeros: byte frequencies uniform.  Chi-square with 255
 # degrees of freedom: mean 255, sd 22.6; P(chi2 > 415) is about 1e-9
 # (Wilson-Hilferty, z = 6.0), so a false failure is practically impossible.
