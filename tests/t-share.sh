@@ -223,31 +223,38 @@ fi
 # A byte stream from a pipe waits in a nameless file in $TMPDIR until its
 # end (spool.h), encrypted: looked at while sit-share waits for the rest,
 # the file holds the bytes so far, but not the words the input is made of.
+# The writer holds the end back until the look is over (file "go").
 mkdir -p sp
 mkfifo spin
-{ yes SITSPOOLMARKER | head -c 2000000; sleep 2; printf end; } >spin &
+{ yes SITSPOOLMARKER | head -c 2000000
+  for _ in $(seq 600); do [ -e go ] && break; sleep 0.1; done
+  printf end; } >spin &
 TMPDIR=$T/sp sit-share -f -o spo -i spin &
 pid=$!
-sleep 1
-spooled=""
-for f in /proc/$pid/fd/*; do
-	case "$(readlink "$f" 2>/dev/null)" in "$T/sp/"*"(deleted)") spooled=$f ;; esac
+spooled="" size=0
+for _ in $(seq 600); do
+	for f in /proc/$pid/fd/*; do
+		case "$(readlink "$f" 2>/dev/null)" in "$T/sp/"*"(deleted)") spooled=$f ;; esac
+	done
+	[ -n "$spooled" ] && size=$(stat -L -c %s "$spooled" 2>/dev/null || echo 0)
+	[ "${size:-0}" -ge 1048576 ] && break
+	sleep 0.1
 done
 if [ -n "$spooled" ] && [ -r "$spooled" ]; then
-	size=$(stat -L -c %s "$spooled")
 	check "the spool holds what came so far ($size bytes)" test "$size" -ge 1048576
 	if grep -q SITSPOOLMARKER "$spooled"; then fail "spool encrypted" "plaintext in $spooled"
 	else pass "the spool holds no plaintext"; fi
 else
 	skip "spool contents" "cannot open sit-share's nameless file through /proc"
 fi
+touch go
 wait $pid
 check "sit-share from a slow pipe ends well" test -s spo.1.png -a -s spo.2.png
 { yes SITSPOOLMARKER | head -c 2000000; printf end; } >spin.want
 sit-unshare spo.1.png spo.2.png >spo.out
 same "rebuilt from the spooled pipe" spo.out spin.want
 check "nothing left in TMPDIR" test -z "$(ls -A sp)"
-rm -f spin spin.want spo.*
+rm -f spin spin.want spo.* go
 
 # Shares of 1 MiB of zeros: byte frequencies uniform.  Chi-square with 255
 # degrees of freedom: mean 255, sd 22.6; P(chi2 > 415) is about 1e-9
