@@ -121,12 +121,11 @@ sit_spool_fill(sit_spool *sp, int fd, const unsigned char *head, size_t head_len
 	unsigned char *buf = sp->buf;
 	int rc = -1;
 
+	/* HEAD is what the caller sniffed: a few KiB, stored like the rest. */
+	if (head_len > SIT_SPOOL_CHUNK || head_len > max)
+		return sit_err_set(e, EX_SOFTWARE, "spool: head of %zu bytes", head_len);
 	if (head_len > 0) {
-		memcpy(buf, head, head_len < SIT_SPOOL_CHUNK ? head_len : SIT_SPOOL_CHUNK);
-		if (head_len > SIT_SPOOL_CHUNK || head_len > max) {
-			sit_err_set(e, EX_SOFTWARE, "spool: head of %zu bytes", head_len);
-			goto done;
-		}
+		memcpy(buf, head, head_len);
 		if (store(sp, buf, head_len, e) != 0)
 			goto done;
 	}
