@@ -265,6 +265,7 @@ struct split {
 struct batch {
 	uint8_t *secret;          /* BATCH bytes of input */
 	size_t len;
+	size_t used;              /* the most of SECRET ever filled, to wipe */
 	uint8_t *coef;            /* SIT_SHAMIR_COEF_LEN(k) scratch */
 	uint8_t *out[SIT_SHAMIR_MAX_N]; /* BATCH bytes of each share */
 };
@@ -288,6 +289,8 @@ fill_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
 	if (rc != 0)
 		return -1;
 	in->done += b->len;
+	if (b->len > b->used)
+		b->used = b->len;
 	return 1;
 }
 
@@ -339,10 +342,11 @@ write_batch(void *ctx, void *slot, uint64_t index, unsigned part, sit_err *e)
 }
 
 static void
-free_batch(struct batch *b, unsigned k, unsigned n, size_t size)
+free_batch(struct batch *b, unsigned k, unsigned n)
 {
+	/* Only what was filled: wiping the rest would first fault it in. */
 	if (b->secret != NULL)
-		sodium_memzero(b->secret, size);
+		sodium_memzero(b->secret, b->used);
 	if (b->coef != NULL)
 		sodium_memzero(b->coef, SIT_SHAMIR_COEF_LEN(k));
 	free(b->secret);
@@ -366,6 +370,11 @@ split_all(struct input *in, const sit_shamir_split *shamir, struct share *sh,
 
 	for (unsigned i = 0; i < sp.n; i++)
 		fds[i] = sh[i].out.fd;
+	/* A small input needs no more than its own length (in whole blocks,
+	 * which number the coefficients) in each buffer. */
+	if (in->length < sp.batch)
+		sp.batch = in->length == 0 ? SIT_SHAMIR_BLOCK :
+			(size_t)(in->length + SIT_SHAMIR_BLOCK - 1) / SIT_SHAMIR_BLOCK * SIT_SHAMIR_BLOCK;
 	sp.turn = sit_pix_turn(fds, sp.n, sp.batch);
 	if (sp.turn == sp.batch)
 		sp.parts = sp.n;
@@ -383,7 +392,7 @@ split_all(struct input *in, const sit_shamir_split *shamir, struct share *sh,
 	}
 	rc = sit_pipeline_run(&ops, &sp, slots, nslots, threads, 1, sp.parts, &e);
 	for (unsigned t = 0; t < nslots; t++)
-		free_batch(&batches[t], shamir->k, sp.n, sp.batch);
+		free_batch(&batches[t], shamir->k, sp.n);
 	if (rc != 0)
 		sit_die_err(&e);
 }

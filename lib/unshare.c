@@ -219,6 +219,10 @@ sit_unshare_join(sit_unshare *u, unsigned threads, size_t batch,
 	jn.k = u->set->k;
 	if (jn.batch == 0)
 		jn.batch = sit_shamir_batch_len(count + 1);
+	/* A short payload needs no bigger buffers (nor a wipe of untouched,
+	 * not yet faulted-in pages at the end). */
+	if (jn.batch > u->set->length)
+		jn.batch = u->set->length > 0 ? (size_t)u->set->length : 1;
 	for (unsigned i = 0; i < count; i++) {
 		xs[i] = (uint8_t)u->sh[i].h.x;
 		fds[i] = u->sh[i].fd;
