@@ -88,6 +88,11 @@ counter_base(const unsigned char nonce[8])
 	return _mm_loadu_si128((const __m128i *)b);
 }
 
+/* The rounds and blocks below must stay in registers: left as loops over
+ * arrays, gcc -O2 keeps the blocks on the stack, and every AESENC then
+ * waits on a store and a load (a third of the speed, measured). */
+#define UNROLLED _Pragma("GCC unroll 16")
+
 #define SWAP_LAST_WORD _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 14, 13, 12)
 
 /* Eight blocks in flight hide AESENC's latency behind its throughput. */
@@ -100,16 +105,21 @@ aesni_fill(const sit_keystream *ks, const unsigned char nonce[8], uint8_t *out, 
 	for (int r = 0; r < 15; r++)
 		rk[r] = _mm_load_si128((const __m128i *)ks->rk[r]);
 	while (len > 0) {
+		UNROLLED
 		for (int b = 0; b < 8; b++) {
 			x[b] = _mm_xor_si128(_mm_shuffle_epi8(ctr, swap), rk[0]);
 			ctr = _mm_add_epi32(ctr, one);
 		}
+		UNROLLED
 		for (int r = 1; r < 14; r++)
+			UNROLLED
 			for (int b = 0; b < 8; b++)
 				x[b] = _mm_aesenc_si128(x[b], rk[r]);
+		UNROLLED
 		for (int b = 0; b < 8; b++)
 			x[b] = _mm_aesenclast_si128(x[b], rk[14]);
 		if (len >= 128) {
+			UNROLLED
 			for (int b = 0; b < 8; b++)
 				_mm_storeu_si128((__m128i *)(out + 16 * b), x[b]);
 			out += 128;
@@ -117,6 +127,7 @@ aesni_fill(const sit_keystream *ks, const unsigned char nonce[8], uint8_t *out, 
 		} else {
 			unsigned char tail[128];
 
+			UNROLLED
 			for (int b = 0; b < 8; b++)
 				_mm_storeu_si128((__m128i *)(tail + 16 * b), x[b]);
 			memcpy(out, tail, len);
@@ -143,15 +154,20 @@ vaes512_fill(const sit_keystream *ks, const unsigned char nonce[8], uint8_t *out
 	for (int r = 0; r < 15; r++)
 		rk[r] = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)ks->rk[r]));
 	while (len > 0) {
+		UNROLLED
 		for (int b = 0; b < VAES_REGS; b++) {
 			x[b] = _mm512_xor_si512(_mm512_shuffle_epi8(ctr, swap), rk[0]);
 			ctr = _mm512_add_epi32(ctr, four);
 		}
+		UNROLLED
 		for (int r = 1; r < 14; r++)
+			UNROLLED
 			for (int b = 0; b < VAES_REGS; b++)
 				x[b] = _mm512_aesenc_epi128(x[b], rk[r]);
+		UNROLLED
 		for (int b = 0; b < VAES_REGS; b++)
 			x[b] = _mm512_aesenclast_epi128(x[b], rk[14]);
+		UNROLLED
 		for (int b = 0; b < VAES_REGS && len > 0; b++) {
 			size_t m = len < 64 ? len : 64;
 
@@ -179,16 +195,21 @@ vaes256_fill(const sit_keystream *ks, const unsigned char nonce[8], uint8_t *out
 	for (int r = 0; r < 15; r++)
 		rk[r] = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)ks->rk[r]));
 	while (len > 0) {
+		UNROLLED
 		for (int b = 0; b < VAES_REGS; b++) {
 			x[b] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, swap), rk[0]);
 			ctr = _mm256_add_epi32(ctr, two);
 		}
+		UNROLLED
 		for (int r = 1; r < 14; r++)
+			UNROLLED
 			for (int b = 0; b < VAES_REGS; b++)
 				x[b] = _mm256_aesenc_epi128(x[b], rk[r]);
+		UNROLLED
 		for (int b = 0; b < VAES_REGS; b++)
 			x[b] = _mm256_aesenclast_epi128(x[b], rk[14]);
 		if (len >= 32 * VAES_REGS) {
+			UNROLLED
 			for (int b = 0; b < VAES_REGS; b++)
 				_mm256_storeu_si256((__m256i *)(out + 32 * b), x[b]);
 			out += 32 * VAES_REGS;
@@ -196,6 +217,7 @@ vaes256_fill(const sit_keystream *ks, const unsigned char nonce[8], uint8_t *out
 		} else {
 			unsigned char tail[32 * VAES_REGS];
 
+			UNROLLED
 			for (int b = 0; b < VAES_REGS; b++)
 				_mm256_storeu_si256((__m256i *)(tail + 32 * b), x[b]);
 			memcpy(out, tail, len);
