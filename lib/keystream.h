@@ -3,8 +3,8 @@
  *
  * Splitting k-of-n needs k-1 random bytes for every byte of the secret, and
  * the generator producing them was half of sit-share's time (libsodium's
- * ChaCha20, about 2 GB/s here).  Where the CPU has AES instructions the
- * stream is AES-256 in counter mode instead, 4 to 10 times faster; without
+ * ChaCha20, 0.6 to 2 GB/s here).  Where the CPU has AES instructions the
+ * stream is AES-256 in counter mode instead, 4 to 40 times faster; without
  * them it stays ChaCha20.  The key comes from randombytes_buf() for every
  * run and the stream never leaves the process, so which of the two a machine
  * uses is invisible in the shares.
