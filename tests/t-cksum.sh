@@ -5,7 +5,7 @@
 # of tests/cksum-probe.c are checked (the fast paths this CPU takes, and the
 # portable code), each fed the input whole and in pieces of given and random
 # sizes, so that the calls chain across cuts anywhere: inside 8-byte words,
-# 16-byte blocks, 32-byte groups and the Adler-32 runs.
+# 16-byte blocks, 32-byte groups, the Adler-32 runs and the lanes' folding.
 # Adler-32 and the lanes have several paths (cksum-probe -l lists them):
 # every one this CPU runs is checked, and where /proc/cpuinfo shows the
 # features of one, it must have been checked, not skipped.
@@ -94,11 +94,16 @@ PY
 SEEDS=0,1,deadbeef,ffffffff
 # Whole; one byte at a time; cuts everywhere in words, blocks and groups;
 # calls under 256 bytes (CRC-32 then folds 128 bits wide, not 512, on a CPU
-# with VPCLMULQDQ: both paths run here); pseudorandom cuts.
-WAYS="-w -p 1 -p 7,1,0,31,33,8,5,16,3 -p 4095,64,17 -p 255,100 -r 1 -r 2 -r 3 -r 4"
-nways=9
+# with VPCLMULQDQ: both paths run here); calls about the 2 KiB from which
+# the lanes fold, starting at and off group boundaries, with whole
+# groups left over or not; pseudorandom cuts.
+WAYS="-w -p 1 -p 7,1,0,31,33,8,5,16,3 -p 4095,64,17 -p 255,100 -p 2048,2049,2591,3000,511 -r 1 -r 2 -r 3 -r 4"
+nways=10
 files=""
-for n in 0 1 7 8 15 16 17 31 32 33 63 64 65 127 128 255 256 300 320 513 4096 65553 3145733; do
+# Beside the edges of words, blocks and groups: the lanes fold from 2048
+# bytes, 512 a step, so 2048 + 512 k + 256 (+ a group, + a word) take
+# every way out of the loop; 3 MiB runs it thousands of times.
+for n in 0 1 7 8 15 16 17 31 32 33 63 64 65 127 128 255 256 300 320 513 2047 2048 2080 2303 2304 2559 2560 4096 65553 3145733; do
 	files="$files r$n"
 done
 # All 0xff bytes: Adler-32's sums grow fastest, so the modulo's place
@@ -145,6 +150,7 @@ want adler32 avx512vnni avx512f avx512bw avx512_vnni
 want adler32 avx512bw avx512f avx512bw
 want adler32 avx2 avx2
 want adler32 portable
+want lanes vpclmul-crc32 avx512f vpclmulqdq pclmulqdq sse4_2
 want lanes crc32 sse4_2
 want lanes portable
 
