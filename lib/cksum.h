@@ -41,4 +41,24 @@ void sit_cksum_lanes_update(sit_cksum_lanes *l, const void *buf, size_t len);
 /* Lanes 0 to 3, each little-endian. */
 void sit_cksum_lanes_final(const sit_cksum_lanes *l, unsigned char out[SIT_CKSUM_LANES_LEN]);
 
+/* Every implementation of Adler-32 and of sit_cksum_lanes_update() in this
+ * build, fastest first, so that tests can hold each one this CPU runs
+ * against the oracles: sit_cksum_adler32() and sit_cksum_lanes_update() use
+ * the first whose AVAILABLE() says yes (the last, "portable", always does).
+ * Each function behaves as the one it stands for. */
+typedef struct sit_cksum_adler32_impl {
+	const char *name;
+	int (*available)(void);
+	uint32_t (*adler32)(uint32_t adler, const void *buf, size_t len);
+} sit_cksum_adler32_impl;
+
+typedef struct sit_cksum_lanes_impl {
+	const char *name;
+	int (*available)(void);
+	void (*update)(sit_cksum_lanes *l, const void *buf, size_t len);
+} sit_cksum_lanes_impl;
+
+const sit_cksum_adler32_impl *sit_cksum_adler32_impls(size_t *count);
+const sit_cksum_lanes_impl *sit_cksum_lanes_impls(size_t *count);
+
 #endif

@@ -739,3 +739,13 @@ static const uint32_t crc32c_slice[8][256] = {
 #define CRC32_RED64 0x163cd6124u /* x^64 mod P: 96 bits to 64 */
 #define CRC32_MU 0x1f7011641u /* floor(x^64 / P) */
 #define CRC32_P 0x1db710641u /* P */
+
+/* CRC-32C (the lanes) folding constants, reflected over 33 bits (see cksum.c). */
+#define CRC32C_FOLD8_H 0x06992cea2u /* x^(8*128+32) mod P: the first quadword, 128 bytes on */
+#define CRC32C_FOLD8_L 0x00d3b6092u /* x^(8*128-32) mod P: the second quadword, 128 bytes on */
+#define CRC32C_FOLD1_H 0x0f20c0dfeu /* x^(128+32) mod P: the first quadword, 16 bytes on */
+#define CRC32C_FOLD1_L 0x14cd00bd6u /* x^(128-32) mod P: the second quadword, 16 bytes on */
+#define CRC32C_RED96 0x14cd00bd6u /* x^96 mod P: 128 bits to 96 */
+#define CRC32C_RED64 0x0dd45aab8u /* x^64 mod P: 96 bits to 64 */
+#define CRC32C_MU 0x0dea713f1u /* floor(x^64 / P) */
+#define CRC32C_P 0x105ec76f1u /* P */

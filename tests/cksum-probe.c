@@ -1,6 +1,8 @@
 /* cksum-probe - the four checksums of lib/cksum.h over stdin, fed in pieces.
  *
- *   cksum-probe [-s SEED0,SEED1,SEED2,SEED3] [-w] [-p N[,N...]]... [-r SEED]...
+ *   cksum-probe [-A NAME] [-L NAME] [-s SEED0,SEED1,SEED2,SEED3]
+ *               [-w] [-p N[,N...]]... [-r SEED]...
+ *   cksum-probe -l
  *
  * Reads all of stdin, then, for each way of cutting it named by an option
  * in turn, feeds it to each checksum in pieces, chaining the calls, and
@@ -16,6 +18,12 @@
  * an empty call); -r SEED sizes drawn from a fixed generator seeded by SEED,
  * most of them small (cuts inside words and 32-byte groups), some up to
  * 64 KiB.  -s: the four lane seeds in hex (default 0,1,deadbeef,ffffffff).
+ * -A, -L: Adler-32 and the lanes by the implementation NAME of
+ * sit_cksum_adler32_impls() and sit_cksum_lanes_impls() (exit 69 when this
+ * CPU cannot run it) instead of the one the library would choose.
+ *
+ * -l lists those implementations, one a line, and whether this CPU runs
+ * them: "adler32 NAME yes", "lanes NAME no".
  *
  * tests/t-cksum.sh compares the output with independent oracles.  The
  * Makefile builds it twice: build/NAME/tests/cksum-probe with libsit's
@@ -109,9 +117,65 @@ next_piece(pieces *pc)
 	return SIZE_MAX;
 }
 
+/* The paths under test. */
+typedef struct paths {
+	uint32_t (*adler32)(uint32_t adler, const void *buf, size_t len);
+	void (*lanes_update)(sit_cksum_lanes *l, const void *buf, size_t len);
+} paths;
+
+static void
+list_impls(void)
+{
+	const sit_cksum_adler32_impl *ai;
+	const sit_cksum_lanes_impl *li;
+	size_t n;
+
+	ai = sit_cksum_adler32_impls(&n);
+	for (size_t i = 0; i < n; i++)
+		printf("adler32 %s %s\n", ai[i].name, ai[i].available() ? "yes" : "no");
+	li = sit_cksum_lanes_impls(&n);
+	for (size_t i = 0; i < n; i++)
+		printf("lanes %s %s\n", li[i].name, li[i].available() ? "yes" : "no");
+}
+
+static void
+unavailable(const char *what, const char *name)
+{
+	fprintf(stderr, "cksum-probe: no %s implementation \"%s\" on this CPU\n", what, name);
+	exit(69);
+}
+
+static void
+choose_adler32(paths *ps, const char *name)
+{
+	size_t n;
+	const sit_cksum_adler32_impl *im = sit_cksum_adler32_impls(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(im[i].name, name) == 0 && im[i].available()) {
+			ps->adler32 = im[i].adler32;
+			return;
+		}
+	unavailable("Adler-32", name);
+}
+
+static void
+choose_lanes(paths *ps, const char *name)
+{
+	size_t n;
+	const sit_cksum_lanes_impl *im = sit_cksum_lanes_impls(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(im[i].name, name) == 0 && im[i].available()) {
+			ps->lanes_update = im[i].update;
+			return;
+		}
+	unavailable("lanes", name);
+}
+
 /* One way of cutting BUF: the four lines. */
 static void
-run_way(pieces *pc, const uint32_t seed[4], const unsigned char *buf, size_t len)
+run_way(pieces *pc, const paths *ps, const uint32_t seed[4], const unsigned char *buf, size_t len)
 {
 	uint32_t crc = SIT_CKSUM_CRC32_INIT, adler = SIT_CKSUM_ADLER32_INIT;
 	uint32_t crcc = SIT_CKSUM_CRC32C_INIT;
@@ -128,9 +192,9 @@ run_way(pieces *pc, const uint32_t seed[4], const unsigned char *buf, size_t len
 		if (n == 0 && ++empty > 100000)
 			die("no progress: -p sizes are all 0");
 		crc = sit_cksum_crc32(crc, buf + off, n);
-		adler = sit_cksum_adler32(adler, buf + off, n);
+		adler = ps->adler32(adler, buf + off, n);
 		crcc = sit_cksum_crc32c(crcc, buf + off, n);
-		sit_cksum_lanes_update(&lanes, buf + off, n);
+		ps->lanes_update(&lanes, buf + off, n);
 		off += n;
 	}
 	sit_cksum_lanes_final(&lanes, out);
@@ -146,18 +210,33 @@ int
 main(int argc, char **argv)
 {
 	pieces ways[MAX_WAYS];
+	paths ps = { sit_cksum_adler32, sit_cksum_lanes_update };
 	uint32_t seed[4] = { 0, 1, 0xdeadbeef, 0xffffffff };
 	unsigned char *buf;
 	size_t len;
 	int opt, nways = 0;
 
-	while ((opt = getopt(argc, argv, "wr:p:s:")) != -1) {
-		pieces *pc = &ways[nways];
+	while ((opt = getopt(argc, argv, "A:L:lwr:p:s:")) != -1) {
+		pieces *pc = NULL;
 
-		if (opt != 's' && nways == MAX_WAYS)
-			die("too many ways");
-		memset(pc, 0, sizeof *pc);
+		/* A way of cutting: the next slot (only then, so that the
+		 * other options never touch one past the last). */
+		if (strchr("wrp", opt) != NULL) {
+			if (nways == MAX_WAYS)
+				die("too many ways");
+			pc = &ways[nways];
+			memset(pc, 0, sizeof *pc);
+		}
 		switch (opt) {
+		case 'A':
+			choose_adler32(&ps, optarg);
+			break;
+		case 'L':
+			choose_lanes(&ps, optarg);
+			break;
+		case 'l':
+			list_impls();
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 74;
 		case 'w':
 			nways++;
 			break;
@@ -174,14 +253,14 @@ main(int argc, char **argv)
 				die("bad -s seeds");
 			break;
 		default:
-			die("usage: cksum-probe [-s S0,S1,S2,S3] [-w] [-p N[,N...]]... [-r SEED]...");
+			die("usage: cksum-probe [-A NAME] [-L NAME] [-s S0,S1,S2,S3] [-w] [-p N[,N...]]... [-r SEED]... | -l");
 		}
 	}
 	if (nways == 0)
 		memset(&ways[nways++], 0, sizeof ways[0]);
 	buf = read_all(&len);
 	for (int i = 0; i < nways; i++)
-		run_way(&ways[i], seed, buf, len);
+		run_way(&ways[i], &ps, seed, buf, len);
 	free(buf);
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 74;
 }

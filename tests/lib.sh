@@ -6,6 +6,9 @@
 #   check NAME CMD...           CMD succeeds
 #   errmatch NAME REGEX         the last expect's stderr is one line matching REGEX
 #   absent NAME PATH...         no such files (nothing left behind)
+#   want_path NAME FILE CHECKED SKIPPED FLAG...
+#                               FILE has the line CHECKED where the CPU has
+#                               every FLAG, the line SKIPPED otherwise
 #   skip NAME WHY
 # Programs come from $SIT_BIN (bin/ or the sanitizer build).  $T is a fresh
 # directory removed at exit; $SHARED is ../shared beside the project.
@@ -67,4 +70,26 @@ notemp() {
 	local left
 	left=$(find "$2" -maxdepth 1 -name '.*.??????' 2>/dev/null | head -3)
 	if [ -z "$left" ]; then pass "$1"; else fail "$1" "temporary files left: $left"; fi
+}
+
+# Every FLAG is in /proc/cpuinfo.
+cpu_has() {
+	local flags f
+	flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+	for f; do
+		case "$flags" in *" $f "*) ;; *) return 1 ;; esac
+	done
+}
+
+# A fast path NAME that needs the CPU flags FLAG...: where the CPU has them
+# the probe's report FILE says CHECKED, else SKIPPED, so that a fast path
+# that silently stops being taken fails.
+want_path() {
+	local name=$1 file=$2 checked=$3 skipped=$4
+	shift 4
+	if cpu_has "$@"; then
+		if grep -qx "$checked" "$file"; then pass "$name was checked"
+		else fail "$name" "the CPU has $* but the path was not checked: $(tr '\n' ';' <"$file")"; fi
+	elif grep -qx "$skipped" "$file"; then pass "$name is left alone without $*"
+	else fail "$name" "not listed as skipped: $(tr '\n' ';' <"$file")"; fi
 }

@@ -5,7 +5,10 @@
 # of tests/cksum-probe.c are checked (the fast paths this CPU takes, and the
 # portable code), each fed the input whole and in pieces of given and random
 # sizes, so that the calls chain across cuts anywhere: inside 8-byte words,
-# 16-byte blocks, 32-byte groups and the Adler-32 runs.
+# 16-byte blocks, 32-byte groups, the Adler-32 runs and the lanes' folding.
+# Adler-32 and the lanes have several paths (cksum-probe -l lists them):
+# every one this CPU runs is checked, and where /proc/cpuinfo shows the
+# features of one, it must have been checked, not skipped.
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 
@@ -91,32 +94,65 @@ PY
 SEEDS=0,1,deadbeef,ffffffff
 # Whole; one byte at a time; cuts everywhere in words, blocks and groups;
 # calls under 256 bytes (CRC-32 then folds 128 bits wide, not 512, on a CPU
-# with VPCLMULQDQ: both paths run here); pseudorandom cuts.
-WAYS="-w -p 1 -p 7,1,0,31,33,8,5,16,3 -p 4095,64,17 -p 255,100 -r 1 -r 2 -r 3 -r 4"
-nways=9
+# with VPCLMULQDQ: both paths run here); calls about the 2 KiB from which
+# the lanes fold, starting at and off group boundaries, with whole
+# groups left over or not; pseudorandom cuts.
+WAYS="-w -p 1 -p 7,1,0,31,33,8,5,16,3 -p 4095,64,17 -p 255,100 -p 2048,2049,2591,3000,511 -r 1 -r 2 -r 3 -r 4"
+nways=10
 files=""
-for n in 0 1 7 8 15 16 17 31 32 33 63 64 65 127 128 255 256 300 320 513 4096 65553 3145733; do
+# Beside the edges of words, blocks and groups: the lanes fold from 2048
+# bytes, 512 a step, so 2048 + 512 k + 256 (+ a group, + a word) take
+# every way out of the loop; 3 MiB runs it thousands of times.
+for n in 0 1 7 8 15 16 17 31 32 33 63 64 65 127 128 255 256 300 320 513 2047 2048 2080 2303 2304 2559 2560 4096 65553 3145733; do
 	files="$files r$n"
 done
 # All 0xff bytes: Adler-32's sums grow fastest, so the modulo's place
-# matters most at multiples of 5552 (zlib's run) and of 32 KiB (the AVX2 run).
-for n in 63 64 5551 5552 5553 11104 11105 16656 32767 32768 32800 65553 1048579; do
+# matters most at multiples of 5552 (zlib's run), of 32 KiB (the AVX2 run)
+# and of 128 KiB (the AVX-512 run).
+for n in 63 64 127 128 191 5551 5552 5553 11104 11105 16656 32767 32768 32800 65553 131071 131072 131073 262272 1048579; do
 	files="$files f$n"
 done
 # shellcheck disable=SC2086 # a list of file names
 "$PY" oracle.py "$SEEDS" $nways $files
 
-# Every probe, every way of cutting, gives NAME.want.
+# The paths: "-A NAME" or "-L NAME" for each one the fast probe's CPU runs;
+# the portable probe has only its own (what it chooses unasked).
+"$PD/cksum-probe" -l >impls || fail "cksum-probe -l" "exit $?"
+paths=$(awk '$3 == "yes" { print ($1 == "adler32" ? "-A" : "-L") "=" $2 }' impls)
+runs="portable:"
+for a in $paths; do
+	runs="$runs fast:$a"
+done
+
+# Every probe and path, every way of cutting, gives NAME.want.
 for f in $files; do
 	bad=""
-	for p in $PROBES; do
+	for run in $runs; do
+		p=$PD/cksum-probe
+		[ "${run%%:*}" = portable ] && p=$PD/cksum-probe-portable
+		opt=${run#*:}
 		# shellcheck disable=SC2086 # options and their arguments
-		"$p" $WAYS <"$f" >got 2>err || { bad="$bad ${p##*/} exit $?: $(cat err)"; continue; }
-		cmp -s got "$f.want" || bad="$bad ${p##*/}: $(diff got "$f.want" | head -4 | tr '\n' ' ')"
+		"$p" ${opt%%=*} ${opt#*=} $WAYS <"$f" >got 2>err || { bad="$bad $run exit $?: $(cat err)"; continue; }
+		cmp -s got "$f.want" || bad="$bad $run: $(diff got "$f.want" | head -4 | tr '\n' ' ')"
 	done
-	if [ -z "$bad" ]; then pass "cksum $f ($(wc -c <"$f") bytes, $nways ways)"
+	if [ -z "$bad" ]; then pass "cksum $f ($(wc -c <"$f") bytes, $nways ways, every path)"
 	else fail "cksum $f" "$bad"; fi
 done
+
+# want KIND NAME FLAGS...: with every flag, the probe ran path NAME (and
+# the loop above held it against the oracles); without, it said no.
+want() {
+	local kind=$1 name=$2
+	shift 2
+	want_path "cksum $kind $name" impls "$kind $name yes" "$kind $name no" "$@"
+}
+want adler32 avx512vnni avx512f avx512bw avx512_vnni
+want adler32 avx512bw avx512f avx512bw
+want adler32 avx2 avx2
+want adler32 portable
+want lanes vpclmul-crc32 avx512f vpclmulqdq pclmulqdq sse4_2
+want lanes crc32 sse4_2
+want lanes portable
 
 # The check values of the definitions (cksum.h); the lanes of "123456789"
 # from seeds 0: lane 0 is CRC-32C of "12345678", lane 1 of "9", lanes 2, 3 0.
@@ -137,15 +173,17 @@ for p in $PROBES; do
 	same "lane seeds (${p##*/}) are used" "$T/out" r65553.want
 done
 
-# A long all-0xff run (the sums' worst case over many runs), 64 MiB + 1:
-# CRC-32 and Adler-32 against zlib, CRC-32C and the lanes between the builds.
+# A long all-0xff run (the sums' worst case over many runs), 64 MiB + 1,
+# through every path, in one call (so that a run longer than its bounds
+# allow would show) and in pseudorandom pieces: CRC-32 and Adler-32
+# against zlib, CRC-32C and the lanes against the portable build.
 big() { head -c $((64 * 1048576 + 1)) /dev/zero | tr '\0' '\377'; }
 "$PY" -c 'import zlib; d = b"\xff" * (64 * 1048576 + 1)
-print("crc32 %08x\nadler32 %08x" % (zlib.crc32(d), zlib.adler32(d)))' >big.want
-# shellcheck disable=SC2086 # the two probes
-set -- $PROBES
-big | "$1" -r 4 >big.simd
-big | "$2" >big.port
-head -2 big.simd >big.simd2
-same "64 MiB of 0xff: CRC-32, Adler-32 as zlib" big.simd2 big.want
-same "64 MiB of 0xff: both builds agree" big.simd big.port
+print(2 * ("crc32 %08x\nadler32 %08x\n" % (zlib.crc32(d), zlib.adler32(d))), end="")' >big.want
+big | "$PD/cksum-probe-portable" -w -r 4 >big.port
+for a in $paths; do
+	big | "$PD/cksum-probe" "${a%%=*}" "${a#*=}" -w -r 4 >big.simd
+	grep -E '^(crc32|adler32) ' big.simd >big.simd2
+	same "64 MiB of 0xff ($a): CRC-32, Adler-32 as zlib" big.simd2 big.want
+	same "64 MiB of 0xff ($a): as the portable build" big.simd big.port
+done
