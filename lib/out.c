@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,6 +108,32 @@ sit_out_name(const sit_out *o)
 	return o->path[0] ? o->path : "standard output";
 }
 
+/* rename() frees the file it replaces itself, holding the directory's
+ * lock, so that replacing big files in one directory goes one at a time
+ * (12 ms for 256 MiB on tmpfs here).  Held open (O_PATH: no access, no side
+ * effect), the old file is freed by close() after the rename instead,
+ * beside the other commits.  Only for big files, and only in the lower half
+ * of the descriptor limit, which the outputs themselves may need: without
+ * it, replacing is only slower. */
+#define HOLD_MIN ((off_t)1 << 20)
+
+static int
+hold_old(const char *path, const struct stat *st)
+{
+	struct rlimit rl;
+	int fd;
+
+	if (!S_ISREG(st->st_mode) || st->st_size < HOLD_MIN)
+		return -1;
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    (rl.rlim_cur != RLIM_INFINITY && (rlim_t)fd >= rl.rlim_cur / 2))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int
 sit_out_open(sit_out *o, const char *path, int force, mode_t mode, sit_err *e)
 {
@@ -118,6 +145,7 @@ sit_out_open(sit_out *o, const char *path, int force, mode_t mode, sit_err *e)
 	memset(o, 0, sizeof *o);
 	o->fd = -1;
 	o->slot = -1;
+	o->old = -1;
 	o->force = force;
 	o->mode = mode;
 
@@ -144,6 +172,7 @@ sit_out_open(sit_out *o, const char *path, int force, mode_t mode, sit_err *e)
 		if (!force)
 			return sit_err_set(e, EX_CANTCREAT,
 				"%s already exists (use -f to replace it)", path);
+		o->old = hold_old(path, &st);
 	}
 
 	strcpy(dir, path);
@@ -175,6 +204,15 @@ sit_out_write(sit_out *o, const void *buf, size_t len, sit_err *e)
 	if (sit_io_write(o->fd, buf, len) != 0)
 		return sit_err_sys(e, EX_IOERR, "cannot write %s", sit_out_name(o));
 	return 0;
+}
+
+/* Let go of the file being replaced: after the rename this frees it. */
+static void
+release_old(sit_out *o)
+{
+	if (!o->direct && o->old >= 0)
+		close(o->old);
+	o->old = -1;
 }
 
 /* sit_out_commit with the umask UM already read: umask() can only be read
@@ -218,10 +256,12 @@ commit_um(sit_out *o, mode_t um, sit_err *e)
 	}
 	o->tmp[0] = '\0';
 	unregister_out(o);
+	release_old(o);
 	return 0;
 fail:
 	{
 		int saved = errno;
+		release_old(o);
 		unlink(o->tmp);
 		o->tmp[0] = '\0';
 		unregister_out(o);
@@ -335,6 +375,7 @@ sit_out_abort(sit_out *o)
 		unlink(o->tmp);
 	o->tmp[0] = '\0';
 	unregister_out(o);
+	release_old(o);
 }
 
 void

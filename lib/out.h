@@ -25,6 +25,7 @@ typedef struct sit_out {
 	int force;             /* may replace an existing file */
 	mode_t mode;           /* final permissions (before umask) */
 	int slot;              /* place in the cleanup registry, or -1 */
+	int old;               /* the regular file -f replaces (O_PATH), or -1 */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 } sit_out;
@@ -38,9 +39,9 @@ int sit_out_commit(sit_out *o, sit_err *e);
 void sit_out_abort(sit_out *o);
 
 /* sit_out_commit() for each of OUTS[0..n), with up to THREADS threads
- * besides the calling one: flushing to disk, and rename() replacing a
- * large file (the old file's pages are freed inside it, 25 ms for 256 MiB
- * on tmpfs here), go side by side.  The error returned is the first in
+ * besides the calling one: flushing to disk, and freeing the files that -f
+ * replaces (12 ms for 256 MiB on tmpfs here), go side by side.  The error
+ * returned is the first in
  * the order of OUTS; outputs committed before a failure stay committed,
  * as with sit_out_commit() one at a time. */
 #define SIT_OUT_MAX_THREADS 8

@@ -282,6 +282,27 @@ absent "no partial share left" m2.png
 expect "missing input" 66 sit-share -i nosuch n1 n2
 absent "nothing written for a missing input" n1 n2
 notemp "no temporary files left" "$T"
+# -f replaces existing shares as rename(2) does: a hard link to an old share
+# keeps its bytes, a read-only share is replaced, a symbolic link is replaced
+# by the share and its target is left alone.  (sit-share holds each old file
+# of 1 MiB or more open until after the rename, so that freeing it runs
+# beside the others.)
+head -c 1200000 /dev/urandom >rA
+head -c 1200000 /dev/urandom >rB
+sit-share -o rp <rA && ln rp.1.png rkeep && cp rp.1.png rkeep.want && chmod 0400 rp.2.png &&
+	echo target >rtarget && ln -s rtarget rp.3.png
+expect "-f over shares, a hard link, a read-only and a symlink" 0 sit-share -f -n 3 -o rp <rB
+sit-unshare rp.1.png rp.3.png >rout 2>/dev/null
+same "-f: the new shares rebuild the new input" rout rB
+same "-f: the hard link keeps the old share" rkeep rkeep.want
+if [ -f rp.3.png ] && [ ! -L rp.3.png ] && [ "$(cat rtarget)" = target ]; then
+	pass "-f: a symlink is replaced, its target untouched"
+else
+	fail "-f over a symlink" "rp.3.png: $(ls -l rp.3.png 2>&1); rtarget: $(head -c 40 rtarget)"
+fi
+notemp "-f: no temporary files left" "$T"
+rm -f rA rB rp.* rkeep rkeep.want rtarget rout
+
 expect "--help" 0 sit-share --help
 expect "--version" 0 sit-unshare --version
 
