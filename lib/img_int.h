@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "img.h"
 
@@ -60,6 +61,19 @@ static inline int
 sit_img_emit(const sit_img_sink *s, const void *buf, size_t len, sit_err *e)
 {
 	return s->write(s->ctx, buf, len, e);
+}
+
+/* IOV[0..n) in order: one system call where the sink gathers, since a
+ * call costs about as much as copying a few KiB. */
+static inline int
+sit_img_emitv(const sit_img_sink *s, const struct iovec *iov, int n, sit_err *e)
+{
+	if (s->writev != NULL)
+		return s->writev(s->ctx, iov, n, e);
+	for (int i = 0; i < n; i++)
+		if (iov[i].iov_len > 0 && s->write(s->ctx, iov[i].iov_base, iov[i].iov_len, e) < 0)
+			return -1;
+	return 0;
 }
 
 /* Walk a PNG / JPEG and check its structure.  With a SINK, also write the

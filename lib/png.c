@@ -44,10 +44,13 @@ put_chunk(sit_img_png_writer *w, const char *type, const unsigned char *data,
 	crc = sit_cksum_crc32(SIT_CKSUM_CRC32_INIT, head + 4, 4);
 	crc = sit_cksum_crc32(crc, data, len);
 	sit_img_put32be(tail, crc);
-	if (sit_img_emit(&w->sink, head, sizeof head, e) < 0 ||
-	    (len > 0 && sit_img_emit(&w->sink, data, len, e) < 0))
-		return -1;
-	return sit_img_emit(&w->sink, tail, sizeof tail, e);
+	{
+		const struct iovec iov[3] = {
+			{ head, sizeof head }, { (void *)data, len }, { tail, sizeof tail },
+		};
+
+		return sit_img_emitv(&w->sink, iov, 3, e);
+	}
 }
 
 static int
