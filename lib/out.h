@@ -41,9 +41,8 @@ void sit_out_abort(sit_out *o);
 /* sit_out_commit() for each of OUTS[0..n), with up to THREADS threads
  * besides the calling one: flushing to disk, and freeing the files that -f
  * replaces (12 ms for 256 MiB on tmpfs here), go side by side.  The error
- * returned is the first in
- * the order of OUTS; outputs committed before a failure stay committed,
- * as with sit_out_commit() one at a time. */
+ * returned is the first in the order of OUTS; outputs committed before a
+ * failure stay committed, as with sit_out_commit() one at a time. */
 #define SIT_OUT_MAX_THREADS 8
 int sit_out_commit_all(sit_out *const *outs, unsigned n, unsigned threads, sit_err *e);
 

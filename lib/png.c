@@ -35,6 +35,9 @@ put_chunk(sit_img_png_writer *w, const char *type, const unsigned char *data,
 	size_t len, sit_err *e)
 {
 	unsigned char head[8], tail[4];
+	const struct iovec iov[3] = {
+		{ head, sizeof head }, { (void *)data, len }, { tail, sizeof tail },
+	};
 	uint32_t crc;
 
 	if (len > INT32_MAX)
@@ -44,13 +47,7 @@ put_chunk(sit_img_png_writer *w, const char *type, const unsigned char *data,
 	crc = sit_cksum_crc32(SIT_CKSUM_CRC32_INIT, head + 4, 4);
 	crc = sit_cksum_crc32(crc, data, len);
 	sit_img_put32be(tail, crc);
-	{
-		const struct iovec iov[3] = {
-			{ head, sizeof head }, { (void *)data, len }, { tail, sizeof tail },
-		};
-
-		return sit_img_emitv(&w->sink, iov, 3, e);
-	}
+	return sit_img_emitv(&w->sink, iov, 3, e);
 }
 
 static int
