@@ -58,7 +58,7 @@ out_on(sit_out *o, int fd)
 	o->fd = fd;
 	o->direct = 1;
 	o->slot = -1;
-	o->old = -1;
+	o->dirfd = -1;
 }
 
 int

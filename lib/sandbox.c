@@ -53,9 +53,13 @@ static const char *const refused[] = {
 	"mkdir", "mkdirat", "symlink", "symlinkat", "chmod", "fchmodat",
 };
 
-/* Calls only a program that was taken over makes: it dies on the spot. */
+/* Calls only a program that was taken over makes: it dies on the spot.
+ * Naming a file is among them: every name an output gets is given by the
+ * parent that sit_out_split() leaves outside the sandbox. */
 static const char *const fatal[] = {
 	"execve", "execveat", "fork", "vfork",
+	"link", "linkat", "unlink", "unlinkat", "rename", "renameat", "renameat2",
+	"umask", "fchmod", "chown", "fchown", "fchownat", "lchown",
 	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
 	"sendto", "sendmsg", "sendmmsg", "recvfrom", "recvmsg", "recvmmsg",
 	"ptrace", "process_vm_readv", "process_vm_writev",
@@ -67,13 +71,6 @@ static const char *const fatal_relaxed[] = {
 	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
 	"sendto", "sendmsg", "sendmmsg",
 };
-
-/* Committing or removing a temporary output file (lib/out.c). */
-static const char *const output_calls[] = {
-	"umask", "fchmod", "link", "linkat", "unlink", "unlinkat",
-};
-
-static const char *const replace_calls[] = { "rename", "renameat", "renameat2" };
 
 static const unsigned long fcntl_cmds[] = {
 	F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETPIPE_SZ, F_SETPIPE_SZ,
@@ -156,11 +153,10 @@ add_threads(scmp_filter_ctx ctx, uint32_t kill)
 }
 
 static int
-add_strict(scmp_filter_ctx ctx, uint32_t kill, unsigned flags)
+add_strict(scmp_filter_ctx ctx, uint32_t kill)
 {
 	/* raise() and abort() signal this process, and nothing else may be. */
 	const unsigned long self = (unsigned long)getpid();
-	struct scmp_arg_cmp noreplace = { 4, SCMP_CMP_EQ, RENAME_NOREPLACE, 0 };
 	int rc;
 
 	if ((rc = rules(ctx, SCMP_ACT_ALLOW, allowed, COUNT(allowed))) != 0
@@ -176,15 +172,7 @@ add_strict(scmp_filter_ctx ctx, uint32_t kill, unsigned flags)
 	    || (rc = rule_arg_in(ctx, "ioctl", 1, ioctl_cmds, COUNT(ioctl_cmds))) != 0
 	    || (rc = rule_arg_in(ctx, "tgkill", 0, &self, 1)) != 0)
 		return rc;
-	if (!(flags & SIT_SANDBOX_OUTPUT))
-		return 0;
-	if ((rc = rules(ctx, SCMP_ACT_ALLOW, output_calls, COUNT(output_calls))) != 0)
-		return rc;
-	/* With -f a commit may replace a file (rename); without it, it never
-	 * does (renameat2 RENAME_NOREPLACE), and neither may anything else. */
-	if (flags & SIT_SANDBOX_REPLACE)
-		return rules(ctx, SCMP_ACT_ALLOW, replace_calls, COUNT(replace_calls));
-	return rule(ctx, SCMP_ACT_ALLOW, "renameat2", 1, &noreplace);
+	return 0;
 }
 
 #define WHAT ": sandbox: forbidden system call "
@@ -235,13 +223,13 @@ install_sigsys(sit_err *e)
 unsigned
 sit_sandbox_out_flags(const sit_out *o)
 {
-	if (o->direct || o->fd < 0)
+	if (!sit_out_named(o))
 		return 0;
 	return SIT_SANDBOX_OUTPUT | (o->force ? SIT_SANDBOX_REPLACE : 0u);
 }
 
 static int
-load(unsigned flags, int relaxed, sit_err *e)
+load(int relaxed, sit_err *e)
 {
 	/* KILL_PROCESS needs Linux 4.14 (API level 3); before that, the thread,
 	 * which in our single-threaded programs is the process. */
@@ -257,7 +245,7 @@ load(unsigned flags, int relaxed, sit_err *e)
 	    || (rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, kill)) != 0)
 		goto fail;
 	rc = relaxed ? rules(ctx, kill, fatal_relaxed, COUNT(fatal_relaxed))
-	             : add_strict(ctx, kill, flags);
+	             : add_strict(ctx, kill);
 	if (rc != 0)
 		goto fail;
 	rc = seccomp_load(ctx);
@@ -282,9 +270,12 @@ sit_sandbox_enter(unsigned flags, sit_err *e)
 
 	if (off != NULL && off[0] != '\0' && strcmp(off, "0") != 0)
 		return SIT_SANDBOX_DISABLED;
+	/* Outputs are named by a parent outside the sandbox (out.h). */
+	if ((flags & SIT_SANDBOX_OUTPUT) && sit_out_split(e) != 0)
+		return -1;
 	if (install_sigsys(e) != 0)
 		return -1;
-	return load(flags, SANITIZER_BUILD, e);
+	return load(SANITIZER_BUILD, e);
 }
 
 const char *

@@ -7,7 +7,8 @@
  * The first line on stdout is the sandbox state ("confined", "relaxed",
  * "disabled", "unsupported").  Then, for ACTION:
  *   open FILE  stat FILE  exec  socket  fork  mprotect-exec  unlink FILE
- *   rename A B  kill-init  getuid  ioctl-tiocsti  commit TEXT
+ *   rename A B  link A B  create FILE  kill-init  getuid  ioctl-tiocsti
+ *   commit TEXT
  * prints "ACTION: denied (ERRNO TEXT)" and exits 0 when the call failed,
  * "ACTION: allowed" and exits 1 when it worked.  Calls the filter kills
  * (exec, socket, fork) never return: the shell sees 128 + SIGSYS.  Calls the
@@ -68,6 +69,10 @@ try_action(int argc, char **argv, sit_out *out)
 		return report(a, unlink(argv[1]));
 	if (strcmp(a, "rename") == 0 && need(argc, 3) == 0)
 		return report(a, rename(argv[1], argv[2]));
+	if (strcmp(a, "link") == 0 && need(argc, 3) == 0)
+		return report(a, link(argv[1], argv[2]));
+	if (strcmp(a, "create") == 0 && need(argc, 2) == 0)
+		return report(a, open(argv[1], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
 	if (strcmp(a, "exec") == 0) {
 		char *const args[] = { "true", NULL };
 		return report(a, execve("/bin/true", args, args + 1));
