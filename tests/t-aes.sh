@@ -31,24 +31,54 @@ sit-aes -e -k key <p.1 >c.1b
 check "two encryptions differ" test "$(cmp -s c.1 c.1b; echo $?)" = 1
 
 # Keys: each recipient opens a multi-recipient file; wrong ones do not.
-sit-aes -e -k key -r "$(cat id.pub)" -R id2.pub -p pass <p.$((C + 1)) >multi
-expect "key file opens multi-recipient file" 0 sit-aes -d -k key -o r.k multi
-same "key file gives the plaintext" p.$((C + 1)) r.k
-expect "identity 1 opens it" 0 sit-aes -d -i id -o r.i1 multi
+sit-aes -e -r "$(cat id.pub)" -R id2.pub <p.$((C + 1)) >multi
+expect "identity 1 opens a multi-recipient file" 0 sit-aes -d -i id -o r.i1 multi
 expect "identity 2 opens it" 0 sit-aes -d -i id2 -o r.i2 multi
-expect "passphrase opens it" 0 sit-aes -d -p pass -o r.p multi
-same "identity gives the plaintext" p.$((C + 1)) r.i2
+same "identity 1 gives the plaintext" p.$((C + 1)) r.i1
+same "identity 2 gives the plaintext" p.$((C + 1)) r.i2
+sit-aes -e -k key <p.$((C + 1)) >keyed
+expect "key file opens its file" 0 sit-aes -d -k other -k key -o r.k keyed
+same "key file gives the plaintext" p.$((C + 1)) r.k
+# The default Argon2id cost, which the default limit of opening accepts.
+sit-aes -e -p pass <p.$((C + 1)) >pass.sit
+expect "passphrase opens its file (default cost)" 0 sit-aes -d -p pass -o r.p pass.sit
 same "passphrase gives the plaintext" p.$((C + 1)) r.p
-expect "passphrase from a descriptor" 0 sit-aes -d --passphrase-fd 3 -o r.fd multi 3<pass
-same "descriptor passphrase gives the plaintext" p.$((C + 1)) r.fd
-expect "wrong key file refused" 65 sit-aes -d -k other -o r.bad multi
+sit-aes -e -p pass --pass-ops 1 --pass-mem 8 <p.1 >pass8.sit
+expect "passphrase from a descriptor" 0 sit-aes -d --passphrase-fd 3 -o r.fd pass8.sit 3<pass
+same "descriptor passphrase gives the plaintext" p.1 r.fd
+expect "wrong key file refused" 65 sit-aes -d -k other -o r.bad keyed
 errmatch "wrong key message" '^sit-aes: wrong passphrase or key \(or not encrypted to it\)$'
 absent "no output after a wrong key" r.bad
 sit-aes -e -r "$(cat id.pub)" <p.1 >to-id
 expect "wrong identity refused" 65 sit-aes -d -i id2 to-id
 errmatch "wrong identity message" 'wrong passphrase or key'
-expect "wrong passphrase refused" 65 sit-aes -d -p wrongpass multi
+expect "wrong passphrase refused" 65 sit-aes -d -p wrongpass pass8.sit
 errmatch "wrong passphrase message" 'wrong passphrase or key'
+
+# A key file or a passphrase seals alone (sit(5), issue #15): beside another
+# stanza, that recipient learns the file key and could forge a stream the
+# key-file or passphrase holder accepts.  Refused before any passphrase is
+# asked for (-P here has no terminal); opening such a stream is refused by
+# the vectors at the end (mixed-*, two-keyfile, forged-by-identity).
+ALONE='^sit-aes: a key file or passphrase must be the only key of a stream \(here '
+alone() { # NAME SIT-AES-OPTIONS...
+	local name=$1
+	shift
+	expect "sealing $name refused" 64 setsid sit-aes -e "$@" -o mixed.sit p.1
+	errmatch "sealing $name: message" "$ALONE"
+	absent "sealing $name: no output" mixed.sit
+}
+alone "for a key file and a recipient" -k key -r "$(cat id.pub)"
+errmatch "mixed sealing message says why" \
+	'^sit-aes: a key file or passphrase must be the only key of a stream \(here 1 key file, 1 recipient\): any other recipient could forge streams it accepts; seal once for each$'
+alone "for a key file and a recipients file" -k key -R id2.pub
+alone "for a passphrase and a recipient" -p pass -r "$(cat id.pub)"
+alone "for a passphrase from a descriptor and a key file" --passphrase-fd 3 -k key 3<pass
+alone "for a key file and -P" -k key -P
+alone "for two key files" -k key -k other
+cat key other >twokeys; chmod 600 twokeys
+alone "for a key file of two keys" -k twokeys
+errmatch "two-key message counts them" '\(here 2 key files, 0 recipients\)'
 check "--public gives the recipient" test "$(sit-aes --public -i id)" = "$(cat id.pub)"
 
 cp key loose; chmod 640 loose

@@ -77,11 +77,24 @@ refused "X25519 stanza of 79 bytes" x25519short 'malformed header: bad X25519 st
 { fixed 1; stanza 3 71; mac; } >pass71
 refused "passphrase stanza of 71 bytes" pass71 'malformed header: bad passphrase stanza' -p pass
 
-# Several passphrase stanzas: each would cost an Argon2id run.
+# A passphrase or key-file stanza must be the only one (sit(5)): refused as
+# it is read, whatever keys are held, so two passphrase stanzas never cost
+# two Argon2id runs, and not even one.
 { fixed 2; pass_stanza 1 8; pass_stanza 1 8; mac; } >twopass
-refused "two passphrase stanzas" twopass '^sit-aes: malformed header: several passphrase stanzas$' -p pass
+refused "two passphrase stanzas" twopass \
+	'^sit-aes: malformed header: a passphrase stanza must be the only stanza \(this header has 2\)$' -p pass
 { fixed 3; stanza 9 0; pass_stanza 1 8; pass_stanza 1 8; mac; } >twopass-key
-refused "two passphrase stanzas, with a key file" twopass-key 'several passphrase stanzas' -k key
+refused "two passphrase stanzas, with a key file" twopass-key 'a passphrase stanza must be the only stanza \(this header has 3\)' -k key
+{ fixed 2; stanza 9 0; stanza 2 64; mac; } >keyfile-unknown
+refused "a key-file stanza beside one of an unknown type" keyfile-unknown \
+	'^sit-aes: malformed header: a key-file stanza must be the only stanza \(this header has 2\)$' -k key
+{ fixed 2; stanza 2 64; stanza 1 80; mac; } >keyfile-x25519
+refused "a key-file stanza before an X25519 one" keyfile-x25519 'a key-file stanza must be the only stanza' -k key
+{ fixed 2; pass_stanza 16 8; stanza 1 80; mac; } >pass-x25519
+refused "a passphrase stanza beside an X25519 one, not even tried:" pass-x25519 \
+	'a passphrase stanza must be the only stanza \(this header has 2\)' -p pass
+{ fixed 1; stanza 2 64; mac; } >keyfile-alone
+refused "a key-file stanza alone (well formed), the key does not fit:" keyfile-alone "$WRONG" -k key
 
 # Argon2id cost: at most 16 passes and 1 GiB unless raised; at least 1 and 8 KiB.
 { fixed 1; pass_stanza 17 1024; mac; } >ops17
