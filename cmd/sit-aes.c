@@ -137,8 +137,9 @@ parse(int argc, char **argv, struct opts *o, sit_keyring *kr)
 		case 'P': o->ask = 1; break;
 		case OPT_PASS_OPS: kr->pass_ops = sit_cli_number("--pass-ops", optarg, 1, 16); break;
 		case OPT_PASS_MEM: kr->pass_mem = sit_cli_number("--pass-mem", optarg, 1, 4096) << 20; break;
-		case OPT_MAX_OPS: kr->max_pass_ops = sit_cli_number("--max-pass-ops", optarg, 1, 1000); break;
-		case OPT_MAX_MEM: kr->max_pass_mem = sit_cli_number("--max-pass-mem", optarg, 1, 4194303) << 20; break;
+		case OPT_MAX_OPS: kr->max_pass_ops = sit_cli_number("--max-pass-ops", optarg, 1, SIT_MAX_PASS_OPS_TOP); break;
+		case OPT_MAX_MEM: kr->max_pass_mem = sit_cli_number("--max-pass-mem", optarg, 1,
+			SIT_MAX_PASS_MEM_TOP) << 20; break;
 		case OPT_DEADLINE: o->deadline = (unsigned)sit_cli_number("--deadline", optarg, 0, 86400 * 365); break;
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;

@@ -435,6 +435,31 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 	return 0;
 }
 
+/* The refusal of a passphrase cost above the limits of KR, naming the
+ * option that would accept it, or saying that none would. */
+static int
+cost_refused(const sit_keyring *kr, uint32_t ops, uint32_t mem_kib, sit_err *e)
+{
+	unsigned long long mib = ((unsigned long long)mem_kib + 1023) / 1024;
+	int over_ops = ops > kr->max_pass_ops;
+	int over_mem = (uint64_t)mem_kib * 1024 > kr->max_pass_mem;
+	char advice[96];
+
+	if ((over_ops && ops > SIT_MAX_PASS_OPS_TOP) || (over_mem && mib > SIT_MAX_PASS_MEM_TOP))
+		snprintf(advice, sizeof advice, "more than --max-pass-ops and --max-pass-mem "
+			"can allow (%d passes, %d MiB)", SIT_MAX_PASS_OPS_TOP, SIT_MAX_PASS_MEM_TOP);
+	else if (over_ops && over_mem)
+		snprintf(advice, sizeof advice, "to accept it, give --max-pass-ops %u "
+			"--max-pass-mem %llu", ops, mib);
+	else if (over_ops)
+		snprintf(advice, sizeof advice, "to accept it, give --max-pass-ops %u", ops);
+	else
+		snprintf(advice, sizeof advice, "to accept it, give --max-pass-mem %llu", mib);
+	return sit_err_set(e, EX_DATAERR, "passphrase cost in the header (%u passes, %u KiB) "
+		"is above the limit (%llu passes, %llu KiB); %s",
+		ops, mem_kib, kr->max_pass_ops, kr->max_pass_mem >> 10, advice);
+}
+
 /* Try the keys in KR on one stanza S, already checked by check_stanza(); 0
  * when one of them unwraps the file key, 1 when none does, -1 on a refused
  * cost or a failure. */
@@ -468,10 +493,7 @@ try_stanza(const sit_keyring *kr, struct keys *k, const unsigned char *s, sit_er
 		mem_kib = get_le32(body + SALT + 4);
 		/* A hostile header must not make us spend gigabytes or hours. */
 		if (ops > kr->max_pass_ops || (uint64_t)mem_kib * 1024 > kr->max_pass_mem)
-			return sit_err_set(e, EX_DATAERR,
-				"passphrase cost in the header (%u passes, %u KiB) is above the limit "
-				"(%llu passes, %llu KiB); see --max-pass-ops and --max-pass-mem",
-				ops, mem_kib, kr->max_pass_ops, kr->max_pass_mem >> 10);
+			return cost_refused(kr, ops, mem_kib, e);
 		if (argon2id_wrap_key(k, kr, body, ops, mem_kib) != 0)
 			return sit_err_set(e, EX_OSERR, "cannot stretch the passphrase (out of memory?)");
 		return unwrap(k, body + SALT + 8, s, 3 + SALT + 8) == 0 ? 0 : 1;

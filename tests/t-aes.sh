@@ -173,11 +173,37 @@ sit-aes -e -p pass --pass-mem 64 --pass-ops 1 <p.1 >cost64
 expect "cost above --max-pass-mem refused" 65 sit-aes -d -p pass --max-pass-mem 32 cost64
 errmatch "cost message" 'above the limit'
 expect "cost within a raised limit accepted" 0 sit-aes -d -p pass --max-pass-mem 64 -o r.cost cost64
+# The default limit is twice the passes and twice the memory that -e writes
+# by default (3 and 256 MiB): 6 passes and 512 MiB, about four times the
+# work.  Above it (and below the old 16 passes and 1 GiB) is refused, naming
+# the option that accepts it.
+sit-aes -e -p pass --pass-ops 7 --pass-mem 8 <p.1 >ops7
+expect "7 passes, over the default limit, refused" 65 sit-aes -d -p pass -o r.ops7 ops7
+errmatch "7 passes: message names --max-pass-ops" \
+	'^sit-aes: passphrase cost in the header \(7 passes, 8192 KiB\) is above the limit \(6 passes, 524288 KiB\); to accept it, give --max-pass-ops 7$'
+absent "7 passes: no output" r.ops7
+expect "7 passes accepted with --max-pass-ops 7" 0 sit-aes -d -p pass --max-pass-ops 7 -o r.ops7 ops7
+same "7 passes: plaintext" p.1 r.ops7
+sit-aes -e -p pass --pass-ops 6 --pass-mem 8 <p.1 >ops6
+expect "6 passes, the default limit, accepted" 0 sit-aes -d -p pass -o r.ops6 ops6
+sit-aes -e -p pass --pass-ops 1 --pass-mem 513 <p.1 >mem513
+expect "513 MiB, over the default limit, refused" 65 sit-aes -d -p pass -o r.mem513 mem513
+errmatch "513 MiB: message names --max-pass-mem" \
+	'^sit-aes: passphrase cost in the header \(1 passes, 525312 KiB\) is above the limit \(6 passes, 524288 KiB\); to accept it, give --max-pass-mem 513$'
+expect "513 MiB accepted with --max-pass-mem 513" 0 sit-aes -d -p pass --max-pass-mem 513 -o r.mem513 mem513
+same "513 MiB: plaintext" p.1 r.mem513
+# Both over: the old limit exactly (16 passes, 1 GiB), forged into ops7.
+python3 -c 'import sys; d=bytearray(open("ops7","rb").read()); d[46:54]=(16).to_bytes(4,"little")+(1<<20).to_bytes(4,"little"); sys.stdout.buffer.write(d)' >old-limit
+expect "16 passes and 1 GiB (the old limit) refused" 65 sit-aes -d -p pass old-limit
+errmatch "16 passes and 1 GiB: message names both options" \
+	'\(16 passes, 1048576 KiB\) is above the limit \(6 passes, 524288 KiB\); to accept it, give --max-pass-ops 16 --max-pass-mem 1024$'
 # Forge a cost of 2^32-1 KiB in the stanza (bytes 27+3+16+4.. of the file).
 python3 -c 'import sys; d=bytearray(open("cost64","rb").read()); d[50:54]=b"\xff\xff\xff\xff"; sys.stdout.buffer.write(d)' >hostile
 start=$(date +%s%N)
 expect "hostile 4 TiB cost refused" 65 sit-aes -d -p pass hostile
 check "refused in under a second" test $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000
+errmatch "4 TiB: no option can accept it" \
+	'above the limit \(6 passes, 524288 KiB\); more than --max-pass-ops and --max-pass-mem can allow \(1000 passes, 4194303 MiB\)$'
 
 # The deadline: a sender that stalls mid-stream.
 ( head -c 1000 c3; sleep 4 ) | { expect "deadline fires on a stalled pipe" 75 sit-aes -d -k key --deadline 1 -o late; }

@@ -295,8 +295,8 @@ def main(argv):
     ap.add_argument("-p", metavar="PASSFILE")
     ap.add_argument("--pass-ops", type=int, default=3)
     ap.add_argument("--pass-mem", type=int, default=256, metavar="MIB")
-    ap.add_argument("--max-pass-ops", type=int, default=16)
-    ap.add_argument("--max-pass-mem", type=int, default=1024, metavar="MIB")
+    ap.add_argument("--max-pass-ops", type=int, default=6)
+    ap.add_argument("--max-pass-mem", type=int, default=512, metavar="MIB")
     # Test-only: write the mixed streams of tests/vectors that readers refuse.
     ap.add_argument("--unsafe-mix-for-vectors", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("input", nargs="?", default="-")
