@@ -125,6 +125,17 @@ sit_secret_file_read(const char *path, int secret, char *buf, size_t cap,
 		close(fd);
 		return sit_err_sys(e, EX_IOERR, "cannot read %s", path);
 	}
+	/* A regular file of another user's is a key that user chose and can
+	 * swap at will: sealing with it, or trusting what opens with it, is
+	 * trusting them.  Root too, as ssh does with authorized_keys: a root
+	 * job handed a user's key file is where that matters most.  Whoever
+	 * means it can pass the file through a pipe (-k <(cat FILE)). */
+	if (secret && S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
+		close(fd);
+		return sit_err_set(e, EX_NOINPUT,
+			"%s is owned by another user (uid %u, we are uid %u): chown it or use a copy of your own",
+			path, (unsigned)st.st_uid, (unsigned)geteuid());
+	}
 	/* A pipe or /dev/fd/N from the shell is private to us; a regular file
 	 * that others can read has leaked its secret already. */
 	if (secret && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {

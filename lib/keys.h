@@ -57,7 +57,8 @@ int sit_key_decode(const char *prefix, const char *text, size_t len,
 	unsigned char key[SIT_KEY_BYTES], const char *what, sit_err *e);
 
 /* Read a small file into BUF (at most CAP bytes).  With SECRET, a regular
- * file readable or writable by group or others is refused, as ssh does. */
+ * file owned by another user than ours (root included), or readable or
+ * writable by group or others, is refused. */
 int sit_secret_file_read(const char *path, int secret, char *buf, size_t cap,
 	size_t *len, sit_err *e);
 

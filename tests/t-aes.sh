@@ -81,6 +81,29 @@ alone "for a key file of two keys" -k twokeys
 errmatch "two-key message counts them" '\(here 2 key files, 0 recipients\)'
 check "--public gives the recipient" test "$(sit-aes --public -i id)" = "$(cat id.pub)"
 
+# A key, identity or passphrase file owned by another user is refused, root
+# included: its owner can swap it for a key of their choosing.  The tests run
+# as root, who can read a 0600 file of nobody's: only the owner check stops it.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && cp key theirs && chown nobody theirs; then
+	chmod 600 theirs
+	nobody=$(id -u nobody)
+	expect "key file of another user refused, also for root" 66 sit-aes -e -k theirs -o o.sit p.1
+	errmatch "other user's key file: message names the file and why" \
+		"^sit-aes: theirs is owned by another user \\(uid $nobody, we are uid 0\\): chown it or use a copy of your own\$"
+	absent "other user's key file: no output" o.sit
+	cp id theirid; chown nobody theirid
+	expect "identity of another user refused" 66 sit-aes -d -i theirid to-id
+	errmatch "other user's identity: message" '^sit-aes: theirid is owned by another user'
+	cp pass theirpass; chown nobody theirpass
+	expect "passphrase file of another user refused" 66 sit-aes -d -p theirpass pass8.sit
+	errmatch "other user's passphrase file: message" '^sit-aes: theirpass is owned by another user'
+	expect "another user's key through a pipe, deliberately, is accepted" 0 \
+		sit-aes -d -k <(cat theirs) -o r.pipe keyed
+	chown 0 theirs
+	expect "the same file, owned by us, is accepted" 0 sit-aes -d -k theirs -o r.own keyed
+else
+	skip "key files of another user" "needs root and a nobody user to chown to"
+fi
 cp key loose; chmod 640 loose
 expect "group-readable key file refused" 66 sit-aes -e -k loose p.1
 errmatch "loose key message names the file" '^sit-aes: loose is accessible by group or others'
