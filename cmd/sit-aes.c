@@ -93,6 +93,24 @@ set_mode(struct opts *o, enum mode m)
 	o->mode = m;
 }
 
+/* A key file or a passphrase seals alone (sit(5)): beside another stanza,
+ * whoever holds that other key learns the file key and can forge a stream
+ * the key-file or passphrase holder takes for one of theirs.  Refused here,
+ * before a passphrase is asked for; a key file of several lines counts as
+ * several key files. */
+static void
+check_alone(const struct opts *o, const sit_keyring *kr)
+{
+	size_t pass = o->passfile != NULL || o->passfd >= 0 || o->ask;
+
+	if ((pass > 0 || kr->nkeys > 0) && pass + kr->nkeys + kr->nrcpts > 1)
+		sit_die(EX_USAGE, "a key file or passphrase must be the only key of a stream "
+			"(here %zu key file%s, %zu recipient%s%s): any other recipient could forge "
+			"streams it accepts; seal once for each",
+			kr->nkeys, kr->nkeys == 1 ? "" : "s", kr->nrcpts, kr->nrcpts == 1 ? "" : "s",
+			pass ? " and a passphrase" : "");
+}
+
 /* Keys are added to the keyring as they come, so a bad one is reported
  * before any input is read. */
 static void
@@ -119,8 +137,9 @@ parse(int argc, char **argv, struct opts *o, sit_keyring *kr)
 		case 'P': o->ask = 1; break;
 		case OPT_PASS_OPS: kr->pass_ops = sit_cli_number("--pass-ops", optarg, 1, 16); break;
 		case OPT_PASS_MEM: kr->pass_mem = sit_cli_number("--pass-mem", optarg, 1, 4096) << 20; break;
-		case OPT_MAX_OPS: kr->max_pass_ops = sit_cli_number("--max-pass-ops", optarg, 1, 1000); break;
-		case OPT_MAX_MEM: kr->max_pass_mem = sit_cli_number("--max-pass-mem", optarg, 1, 4194303) << 20; break;
+		case OPT_MAX_OPS: kr->max_pass_ops = sit_cli_number("--max-pass-ops", optarg, 1, SIT_MAX_PASS_OPS_TOP); break;
+		case OPT_MAX_MEM: kr->max_pass_mem = sit_cli_number("--max-pass-mem", optarg, 1,
+			SIT_MAX_PASS_MEM_TOP) << 20; break;
 		case OPT_DEADLINE: o->deadline = (unsigned)sit_cli_number("--deadline", optarg, 0, 86400 * 365); break;
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;
@@ -147,6 +166,8 @@ parse(int argc, char **argv, struct opts *o, sit_keyring *kr)
 		sit_cli_usage_error("-r is for encryption; decrypt with the identity (-i)");
 	if (o->deadline > 0 && o->mode != DECRYPT)
 		sit_cli_usage_error("--deadline applies to decryption (-d)");
+	if (o->mode == ENCRYPT)
+		check_alone(o, kr);
 }
 
 static void

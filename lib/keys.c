@@ -21,8 +21,13 @@ sit_keyring_new(void)
 	memset(kr, 0, sizeof *kr);
 	kr->pass_ops = crypto_pwhash_argon2id_OPSLIMIT_MODERATE;
 	kr->pass_mem = crypto_pwhash_argon2id_MEMLIMIT_MODERATE;
-	kr->max_pass_ops = 16;
-	kr->max_pass_mem = 1ULL << 30;
+	/* Opening accepts twice the passes and twice the memory that sealing
+	 * writes by default: a hostile header then costs at most about four
+	 * times a default one (Argon2id's time grows with passes x memory),
+	 * 2 s and 512 MiB here, where the old 16 passes and 1 GiB cost 10 s.
+	 * More takes --max-pass-ops and --max-pass-mem. */
+	kr->max_pass_ops = 2 * crypto_pwhash_argon2id_OPSLIMIT_MODERATE;
+	kr->max_pass_mem = 2 * (unsigned long long)crypto_pwhash_argon2id_MEMLIMIT_MODERATE;
 	return kr;
 }
 
@@ -119,6 +124,17 @@ sit_secret_file_read(const char *path, int secret, char *buf, size_t cap,
 	if (fstat(fd, &st) != 0) {
 		close(fd);
 		return sit_err_sys(e, EX_IOERR, "cannot read %s", path);
+	}
+	/* A regular file of another user's is a key that user chose and can
+	 * swap at will: sealing with it, or trusting what opens with it, is
+	 * trusting them.  Root too, as ssh does with authorized_keys: a root
+	 * job handed a user's key file is where that matters most.  Whoever
+	 * means it can pass the file through a pipe (-k <(cat FILE)). */
+	if (secret && S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
+		close(fd);
+		return sit_err_set(e, EX_NOINPUT,
+			"%s is owned by another user (uid %u, we are uid %u): chown it or use a copy of your own",
+			path, (unsigned)st.st_uid, (unsigned)geteuid());
 	}
 	/* A pipe or /dev/fd/N from the shell is private to us; a regular file
 	 * that others can read has leaked its secret already. */

@@ -20,6 +20,10 @@
 #define SIT_KEYS_MAX 64           /* of each kind in one keyring */
 #define SIT_PASS_MAX 1024         /* bytes of passphrase */
 #define SIT_KEY_TEXT_MAX 64       /* longest text form, with NUL */
+/* The most --max-pass-ops and --max-pass-mem (MiB) can raise the Argon2id
+ * limits of opening to. */
+#define SIT_MAX_PASS_OPS_TOP 1000
+#define SIT_MAX_PASS_MEM_TOP 4194303
 
 typedef struct sit_keyring {
 	unsigned char keys[SIT_KEYS_MAX][SIT_KEY_BYTES];   /* key files */
@@ -53,7 +57,8 @@ int sit_key_decode(const char *prefix, const char *text, size_t len,
 	unsigned char key[SIT_KEY_BYTES], const char *what, sit_err *e);
 
 /* Read a small file into BUF (at most CAP bytes).  With SECRET, a regular
- * file readable or writable by group or others is refused, as ssh does. */
+ * file owned by another user than ours (root included), or readable or
+ * writable by group or others, is refused. */
 int sit_secret_file_read(const char *path, int secret, char *buf, size_t cap,
 	size_t *len, sit_err *e);
 

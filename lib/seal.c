@@ -161,6 +161,13 @@ build_header(const sit_keyring *kr, struct keys *k, unsigned char *h, size_t *hl
 	n += SIT_SEAL_NONCE;
 	n++;                                          /* stanza count, below */
 
+	/* A key file or passphrase seals alone (check_stanza says why); the
+	 * command line refuses the mix first, this keeps any other caller
+	 * from writing a stream every reader refuses. */
+	if ((kr->passlen > 0 || kr->nkeys > 0)
+	    && (kr->passlen > 0) + kr->nkeys + kr->nrcpts > 1)
+		return sit_err_set(e, EX_USAGE, "a key file or passphrase must be the only key "
+			"of a stream");
 	if (kr->passlen > 0) {
 		unsigned char *s = stanza_start(h, &n, SIT_STANZA_ARGON2ID, BODY_ARGON2ID);
 		uint32_t mem_kib = (uint32_t)(kr->pass_mem / 1024);
@@ -335,11 +342,17 @@ read_exact(int in, unsigned char *buf, size_t len, sit_err *e)
 	return 0;
 }
 
-/* The shape of one stanza: a known type has its fixed body length, a
- * passphrase stanza a sane cost and no other passphrase stanza before it
- * (each would cost an Argon2id run).  Unknown types are left alone. */
+/* The shape of one stanza of a header of COUNT: a known type has its fixed
+ * body length, a passphrase stanza a sane cost.  A key-file or passphrase
+ * stanza must be the only stanza (sit(5)): every recipient of a stream
+ * learns its file key, so with a second stanza beside it any other
+ * recipient (an X25519 identity, another key file) could forge a stream
+ * that the key-file or passphrase holder accepts as coming from one who
+ * knows that secret.  As in age, where an scrypt stanza stands alone.  This
+ * also leaves at most one Argon2id run per stream.  Unknown types are left
+ * alone. */
 static int
-check_stanza(const unsigned char *s, size_t *passes, sit_err *e)
+check_stanza(const unsigned char *s, size_t count, sit_err *e)
 {
 	size_t len = (size_t)s[1] | (size_t)s[2] << 8;
 
@@ -351,12 +364,16 @@ check_stanza(const unsigned char *s, size_t *passes, sit_err *e)
 	case SIT_STANZA_KEYFILE:
 		if (len != BODY_KEYFILE)
 			return sit_err_set(e, EX_DATAERR, "malformed header: bad key-file stanza");
+		if (count > 1)
+			return sit_err_set(e, EX_DATAERR, "malformed header: a key-file stanza "
+				"must be the only stanza (this header has %zu)", count);
 		return 0;
 	case SIT_STANZA_ARGON2ID:
 		if (len != BODY_ARGON2ID)
 			return sit_err_set(e, EX_DATAERR, "malformed header: bad passphrase stanza");
-		if (++*passes > 1)
-			return sit_err_set(e, EX_DATAERR, "malformed header: several passphrase stanzas");
+		if (count > 1)
+			return sit_err_set(e, EX_DATAERR, "malformed header: a passphrase stanza "
+				"must be the only stanza (this header has %zu)", count);
 		if (get_le32(s + 3 + SALT) < crypto_pwhash_argon2id_OPSLIMIT_MIN
 		    || get_le32(s + 3 + SALT + 4) < 8)
 			return sit_err_set(e, EX_DATAERR, "malformed header: passphrase cost too low");
@@ -396,7 +413,7 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 		return sit_err_set(e, EX_DATAERR, "malformed header: %zu stanzas (1 to %d allowed)",
 			*count, SIT_SEAL_MAX_STANZAS);
 	n = FIXED_HEAD;
-	for (size_t i = 0, passes = 0; i < *count; i++) {
+	for (size_t i = 0; i < *count; i++) {
 		size_t len;
 		if (read_exact(in, h + n, 3, e) != 0)
 			return -1;
@@ -408,7 +425,7 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 			return -1;
 		/* Whether a header is well formed must not depend on the keys
 		 * the reader holds: every stanza is checked, tried or not. */
-		if (check_stanza(h + n, &passes, e) != 0)
+		if (check_stanza(h + n, *count, e) != 0)
 			return -1;
 		n += 3 + len;
 	}
@@ -416,6 +433,31 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 		return -1;
 	*hlen = n;
 	return 0;
+}
+
+/* The refusal of a passphrase cost above the limits of KR, naming the
+ * option that would accept it, or saying that none would. */
+static int
+cost_refused(const sit_keyring *kr, uint32_t ops, uint32_t mem_kib, sit_err *e)
+{
+	unsigned long long mib = ((unsigned long long)mem_kib + 1023) / 1024;
+	int over_ops = ops > kr->max_pass_ops;
+	int over_mem = (uint64_t)mem_kib * 1024 > kr->max_pass_mem;
+	char advice[96];
+
+	if ((over_ops && ops > SIT_MAX_PASS_OPS_TOP) || (over_mem && mib > SIT_MAX_PASS_MEM_TOP))
+		snprintf(advice, sizeof advice, "more than --max-pass-ops and --max-pass-mem "
+			"can allow (%d passes, %d MiB)", SIT_MAX_PASS_OPS_TOP, SIT_MAX_PASS_MEM_TOP);
+	else if (over_ops && over_mem)
+		snprintf(advice, sizeof advice, "to accept it, give --max-pass-ops %u "
+			"--max-pass-mem %llu", ops, mib);
+	else if (over_ops)
+		snprintf(advice, sizeof advice, "to accept it, give --max-pass-ops %u", ops);
+	else
+		snprintf(advice, sizeof advice, "to accept it, give --max-pass-mem %llu", mib);
+	return sit_err_set(e, EX_DATAERR, "passphrase cost in the header (%u passes, %u KiB) "
+		"is above the limit (%llu passes, %llu KiB); %s",
+		ops, mem_kib, kr->max_pass_ops, kr->max_pass_mem >> 10, advice);
 }
 
 /* Try the keys in KR on one stanza S, already checked by check_stanza(); 0
@@ -451,10 +493,7 @@ try_stanza(const sit_keyring *kr, struct keys *k, const unsigned char *s, sit_er
 		mem_kib = get_le32(body + SALT + 4);
 		/* A hostile header must not make us spend gigabytes or hours. */
 		if (ops > kr->max_pass_ops || (uint64_t)mem_kib * 1024 > kr->max_pass_mem)
-			return sit_err_set(e, EX_DATAERR,
-				"passphrase cost in the header (%u passes, %u KiB) is above the limit "
-				"(%llu passes, %llu KiB); see --max-pass-ops and --max-pass-mem",
-				ops, mem_kib, kr->max_pass_ops, kr->max_pass_mem >> 10);
+			return cost_refused(kr, ops, mem_kib, e);
 		if (argon2id_wrap_key(k, kr, body, ops, mem_kib) != 0)
 			return sit_err_set(e, EX_OSERR, "cannot stretch the passphrase (out of memory?)");
 		return unwrap(k, body + SALT + 8, s, 3 + SALT + 8) == 0 ? 0 : 1;

@@ -77,34 +77,50 @@ refused "X25519 stanza of 79 bytes" x25519short 'malformed header: bad X25519 st
 { fixed 1; stanza 3 71; mac; } >pass71
 refused "passphrase stanza of 71 bytes" pass71 'malformed header: bad passphrase stanza' -p pass
 
-# Several passphrase stanzas: each would cost an Argon2id run.
+# A passphrase or key-file stanza must be the only one (sit(5)): refused as
+# it is read, whatever keys are held, so two passphrase stanzas never cost
+# two Argon2id runs, and not even one.
 { fixed 2; pass_stanza 1 8; pass_stanza 1 8; mac; } >twopass
-refused "two passphrase stanzas" twopass '^sit-aes: malformed header: several passphrase stanzas$' -p pass
+refused "two passphrase stanzas" twopass \
+	'^sit-aes: malformed header: a passphrase stanza must be the only stanza \(this header has 2\)$' -p pass
 { fixed 3; stanza 9 0; pass_stanza 1 8; pass_stanza 1 8; mac; } >twopass-key
-refused "two passphrase stanzas, with a key file" twopass-key 'several passphrase stanzas' -k key
+refused "two passphrase stanzas, with a key file" twopass-key 'a passphrase stanza must be the only stanza \(this header has 3\)' -k key
+{ fixed 2; stanza 9 0; stanza 2 64; mac; } >keyfile-unknown
+refused "a key-file stanza beside one of an unknown type" keyfile-unknown \
+	'^sit-aes: malformed header: a key-file stanza must be the only stanza \(this header has 2\)$' -k key
+{ fixed 2; stanza 2 64; stanza 1 80; mac; } >keyfile-x25519
+refused "a key-file stanza before an X25519 one" keyfile-x25519 'a key-file stanza must be the only stanza' -k key
+{ fixed 2; pass_stanza 16 8; stanza 1 80; mac; } >pass-x25519
+refused "a passphrase stanza beside an X25519 one, not even tried:" pass-x25519 \
+	'a passphrase stanza must be the only stanza \(this header has 2\)' -p pass
+{ fixed 1; stanza 2 64; mac; } >keyfile-alone
+refused "a key-file stanza alone (well formed), the key does not fit:" keyfile-alone "$WRONG" -k key
 
-# Argon2id cost: at most 16 passes and 1 GiB unless raised; at least 1 and 8 KiB.
-{ fixed 1; pass_stanza 17 1024; mac; } >ops17
-refused "17 Argon2id passes" ops17 \
-	'^sit-aes: passphrase cost in the header \(17 passes, 1024 KiB\) is above the limit \(16 passes, 1048576 KiB\); see --max-pass-ops and --max-pass-mem$' -p pass
+# Argon2id cost: at most 6 passes and 512 MiB unless raised; at least 1 and 8 KiB.
+{ fixed 1; pass_stanza 7 1024; mac; } >ops7
+refused "7 Argon2id passes" ops7 \
+	'^sit-aes: passphrase cost in the header \(7 passes, 1024 KiB\) is above the limit \(6 passes, 524288 KiB\); to accept it, give --max-pass-ops 7$' -p pass
 { fixed 1; pass_stanza 4294967295 8; mac; } >opsmax
 refused "2^32-1 Argon2id passes" opsmax 'above the limit' -p pass
+{ fixed 1; pass_stanza 1 1048576; mac; } >mem1g
+refused "1 GiB of Argon2id memory" mem1g \
+	'^sit-aes: passphrase cost in the header \(1 passes, 1048576 KiB\) is above the limit \(6 passes, 524288 KiB\); to accept it, give --max-pass-mem 1024$' -p pass
 { fixed 1; pass_stanza 1 2097152; mac; } >mem2g
-refused "2 GiB of Argon2id memory" mem2g \
-	'^sit-aes: passphrase cost in the header \(1 passes, 2097152 KiB\) is above the limit \(16 passes, 1048576 KiB\); see --max-pass-ops and --max-pass-mem$' -p pass
+refused "2 GiB of Argon2id memory above --max-pass-mem 1024" mem2g \
+	'\(1 passes, 2097152 KiB\) is above the limit \(6 passes, 1048576 KiB\); to accept it, give --max-pass-mem 2048$' -p pass --max-pass-mem 1024
 { fixed 1; pass_stanza 1 4294967295; mac; } >memmax
 refused "4 TiB of Argon2id memory" memmax 'above the limit' -p pass
 { fixed 1; pass_stanza 1 1025; mac; } >mem1025k
-refused "1025 KiB above --max-pass-mem 1" mem1025k 'above the limit \(16 passes, 1024 KiB\)' -p pass --max-pass-mem 1
+refused "1025 KiB above --max-pass-mem 1" mem1025k 'above the limit \(6 passes, 1024 KiB\); to accept it, give --max-pass-mem 2$' -p pass --max-pass-mem 1
 { fixed 1; pass_stanza 3 8; mac; } >ops3
-refused "3 passes above --max-pass-ops 2" ops3 'above the limit \(2 passes, 1048576 KiB\)' -p pass --max-pass-ops 2
+refused "3 passes above --max-pass-ops 2" ops3 'above the limit \(2 passes, 524288 KiB\)' -p pass --max-pass-ops 2
 { fixed 1; pass_stanza 0 8; mac; } >ops0
 refused "0 Argon2id passes" ops0 '^sit-aes: malformed header: passphrase cost too low$' -p pass
 { fixed 1; pass_stanza 1 7; mac; } >mem7k
 refused "7 KiB of Argon2id memory" mem7k 'passphrase cost too low' -p pass
 # At the limits the work is done (cheaply here) and only the key is wrong.
-{ fixed 1; pass_stanza 16 8; mac; } >ops16
-refused "16 passes (the limit) tried, the key does not fit:" ops16 "$WRONG" -p pass
+{ fixed 1; pass_stanza 6 8; mac; } >ops6
+refused "6 passes (the limit) tried, the key does not fit:" ops6 "$WRONG" -p pass
 { fixed 1; pass_stanza 1 1024; mac; } >mem1024k
 refused "1024 KiB at --max-pass-mem 1 tried, the key does not fit:" mem1024k "$WRONG" -p pass --max-pass-mem 1
 
