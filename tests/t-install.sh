@@ -161,7 +161,7 @@ for t in dpkg-buildpackage dpkg-checkbuilddeps dh lintian rsync; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ]; then
-	skip "Debian packages" "missing:$missing (scripts/install-deps installs dpkg-dev, debhelper and lintian)"
+	skip "Debian packages" "missing:$missing (scripts/install-deps installs build-essential, dpkg-dev, debhelper and lintian)"
 	exit 0
 fi
 if ! (cd "$SIT_ROOT" && dpkg-checkbuilddeps) >deps.out 2>&1; then
