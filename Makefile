@@ -8,6 +8,8 @@
 #   make demo            the whole job on a generated image, end to end
 #   make bench           throughput beside the reference tools
 #   make install PREFIX=/usr/local DESTDIR=
+#   make uninstall PREFIX=/usr/local DESTDIR=   removes exactly what install put
+#   dpkg-buildpackage -us -uc -b   the Debian packages sit and sit-gui (debian/)
 #
 # Every cmd/NAME.c is a program linked against libsit.a built from lib/*.c.
 
@@ -15,6 +17,7 @@ VERSION    = 0.2.0
 PREFIX    ?= /usr/local
 BINDIR_I  ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+COMPDIR   ?= $(PREFIX)/share/bash-completion/completions
 PKG_CONFIG ?= pkg-config
 CC        ?= cc
 
@@ -32,12 +35,21 @@ HARDEN     = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 LDHARDEN   = -fsanitize=address,undefined
 else
 O          = build/release
-HARDEN     = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
+HARDEN     = $(FORTIFY) -fstack-protector-strong -fPIE -fstack-clash-protection
 LDHARDEN   = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 endif
+# _FORTIFY_SOURCE=2 unless CPPFLAGS or CFLAGS set it themselves (as
+# dpkg-buildflags does: a second, different value would be a redefinition,
+# an error under -Werror), and not at -O0 (DEB_BUILD_OPTIONS=noopt), where
+# glibc warns that it needs optimisation.
+FORTIFY    = $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS))$(filter -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 BIN        = $(if $(filter 1,$(SANITIZE)),$(O)/bin,bin)
 
-ALL_CFLAGS = $(STD) $(WARN) $(HARDEN) $(CFLAGS) -Ilib -I/usr/include/stb $(SODIUM_CFLAGS) -MMD -MP
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line
+# (dpkg-buildflags: debian/rules) are used as given, after our own, so that
+# theirs win; except that a plain -Wformat among them (Debian's CFLAGS has
+# one) would lower -Wformat=2 to level 1, so the level is stated again last.
+ALL_CFLAGS = $(STD) $(WARN) $(HARDEN) $(CPPFLAGS) $(CFLAGS) -Wformat=2 -Ilib -I/usr/include/stb $(SODIUM_CFLAGS) -MMD -MP
 LIBS       = $(SODIUM_LIBS) $(SECCOMP_LIBS) -lm
 
 LIB_SRC  = $(wildcard lib/*.c)
@@ -46,6 +58,9 @@ CMD_SRC  = $(wildcard cmd/*.c)
 PROGS    = $(CMD_SRC:cmd/%.c=%)
 SCRIPTS  = $(filter-out scripts/install-deps scripts/bench%,$(wildcard scripts/sit*))
 MANS     = $(wildcard man/*.[157])
+# bash completion: one file, completion/sit.bash, installed as COMPDIR/sit,
+# and a link to it for each other program, the name bash-completion loads.
+COMPS    = $(PROGS) $(SCRIPTS:scripts/%=%)
 # Test programs, built beside the objects and never installed.
 PROBES   = $(O)/tests/sandbox-probe $(O)/tests/noseccomp $(O)/tests/cksum-probe \
            $(O)/tests/cksum-probe-portable $(O)/tests/shamir-probe $(O)/tests/pngw-probe
@@ -154,14 +169,23 @@ bench:
 	scripts/bench
 
 install: all
-	install -d $(DESTDIR)$(BINDIR_I) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(BINDIR_I) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(COMPDIR)
 	install -m 755 $(PROGS:%=bin/%) $(SCRIPTS:scripts/%=bin/%) $(DESTDIR)$(BINDIR_I)
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+	install -m 644 completion/sit.bash $(DESTDIR)$(COMPDIR)/sit
+	for c in $(filter-out sit,$(COMPS)); do ln -sf sit $(DESTDIR)$(COMPDIR)/$$c; done
+
+# Exactly the files and links install made; the directories stay (they may
+# have been there before, and may hold other things).
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR_I)/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(BINDIR_I)/%)
+	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -f $(COMPS:%=$(DESTDIR)$(COMPDIR)/%)
 
 clean:
 	rm -rf build bin fuzz/build
 
-.PHONY: all deps check check-asan check-valgrind demo bench install clean fuzz
+.PHONY: all deps check check-asan check-valgrind demo bench install uninstall clean fuzz
 .SECONDARY: $(LIB_OBJ) $(CMD_SRC:%.c=$(O)/%.o) $(PROBES:%=%.o) $(O)/tests/cksum-portable.o
 
 -include $(wildcard $(O)/lib/*.d $(O)/cmd/*.d $(O)/tests/*.d fuzz/build/lib/*.d fuzz/build/*.d)
