@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "io.h"
 #include "keys.h"
+#include "ledger.h"
 #include "out.h"
 #include "progress.h"
 #include "sandbox.h"
@@ -30,11 +32,12 @@ wipe_keyring(void)
 	keyring = NULL;
 }
 
-enum mode { NONE, ENCRYPT, DECRYPT, GEN_KEY, GEN_IDENTITY, PUBLIC };
+enum mode { NONE, ENCRYPT, DECRYPT, GEN_KEY, GEN_IDENTITY, PUBLIC, GEN_SIGNING };
 
 enum {
 	OPT_PASS_FD = 256, OPT_GEN_KEY, OPT_GEN_ID, OPT_PUBLIC, OPT_DEADLINE,
-	OPT_PASS_OPS, OPT_PASS_MEM, OPT_MAX_OPS, OPT_MAX_MEM, OPT_PROGRESS, OPT_VERSION
+	OPT_PASS_OPS, OPT_PASS_MEM, OPT_MAX_OPS, OPT_MAX_MEM, OPT_PROGRESS, OPT_VERSION,
+	OPT_GEN_SIGNING, OPT_SIGN, OPT_FROM, OPT_FROM_FILE, OPT_LEDGER, OPT_MAX_AGE
 };
 
 static const struct option longopts[] = {
@@ -55,6 +58,12 @@ static const struct option longopts[] = {
 	{ "gen-key",          no_argument,       NULL, OPT_GEN_KEY },
 	{ "gen-identity",     no_argument,       NULL, OPT_GEN_ID },
 	{ "public",           no_argument,       NULL, OPT_PUBLIC },
+	{ "gen-signing-key",  no_argument,       NULL, OPT_GEN_SIGNING },
+	{ "sign",             required_argument, NULL, OPT_SIGN },
+	{ "from",             required_argument, NULL, OPT_FROM },
+	{ "from-file",        required_argument, NULL, OPT_FROM_FILE },
+	{ "replay-ledger",    required_argument, NULL, OPT_LEDGER },
+	{ "max-age",          required_argument, NULL, OPT_MAX_AGE },
 	{ "output",           required_argument, NULL, 'o' },
 	{ "force",            no_argument,       NULL, 'f' },
 	{ "verbose",          no_argument,       NULL, 'v' },
@@ -68,13 +77,16 @@ static void
 usage(void)
 {
 	puts("usage: sit-aes -e [-r RECIPIENT]... [-R FILE]... [-k KEYFILE]... [-p FILE | --passphrase-fd N | -P]\n"
-	     "               [--pass-ops N] [--pass-mem MIB] [-o OUTPUT] [-f] [-v] [--progress] [INPUT]\n"
+	     "               [--sign SIGNKEY] [--pass-ops N] [--pass-mem MIB] [-o OUTPUT] [-f] [-v]\n"
+	     "               [--progress] [INPUT]\n"
 	     "       sit-aes -d [-i IDENTITY]... [-k KEYFILE]... [-p FILE | --passphrase-fd N | -P]\n"
+	     "               [--from SIGNER]... [--from-file FILE]... [--replay-ledger FILE] [--max-age SECONDS]\n"
 	     "               [--deadline SECONDS] [--max-pass-ops N] [--max-pass-mem MIB]\n"
 	     "               [-o OUTPUT] [-f] [-v] [--progress] [INPUT]\n"
 	     "       sit-aes --gen-key [-o KEYFILE] [-f]\n"
 	     "       sit-aes --gen-identity [-o IDENTITY] [-f]\n"
-	     "       sit-aes --public [-i IDENTITY]\n"
+	     "       sit-aes --gen-signing-key [-o SIGNKEY] [-f]\n"
+	     "       sit-aes --public [-i IDENTITY | SECRETFILE]\n"
 	     "Seal or open a stream with AES-256-GCM; see sit-aes(1) and sit(5).");
 }
 
@@ -83,13 +95,15 @@ struct opts {
 	const char *output, *input, *passfile;
 	int passfd, ask, force, verbose, progress;
 	unsigned deadline;
+	const char *ledger;
+	unsigned long long max_age;   /* 0: no time window */
 };
 
 static void
 set_mode(struct opts *o, enum mode m)
 {
 	if (o->mode != NONE && o->mode != m)
-		sit_cli_usage_error("choose one of -e, -d, --gen-key, --gen-identity, --public");
+		sit_cli_usage_error("choose one of -e, -d, --gen-key, --gen-identity, --gen-signing-key, --public");
 	o->mode = m;
 }
 
@@ -128,6 +142,12 @@ parse(int argc, char **argv, struct opts *o, sit_keyring *kr)
 		case OPT_GEN_KEY: set_mode(o, GEN_KEY); break;
 		case OPT_GEN_ID: set_mode(o, GEN_IDENTITY); break;
 		case OPT_PUBLIC: set_mode(o, PUBLIC); break;
+		case OPT_GEN_SIGNING: set_mode(o, GEN_SIGNING); break;
+		case OPT_SIGN: rc = sit_keyring_set_signing_key(kr, optarg, &e); break;
+		case OPT_FROM: rc = sit_keyring_add_signer(kr, optarg, &e); break;
+		case OPT_FROM_FILE: rc = sit_keyring_add_signers_file(kr, optarg, &e); break;
+		case OPT_LEDGER: o->ledger = optarg; break;
+		case OPT_MAX_AGE: o->max_age = sit_cli_number("--max-age", optarg, 1, 86400ULL * 3660); break;
 		case 'r': rc = sit_keyring_add_recipient(kr, optarg, &e); break;
 		case 'R': rc = sit_keyring_add_recipients_file(kr, optarg, &e); break;
 		case 'k': rc = sit_keyring_add_keyfile(kr, optarg, &e); break;
@@ -166,6 +186,13 @@ parse(int argc, char **argv, struct opts *o, sit_keyring *kr)
 		sit_cli_usage_error("-r is for encryption; decrypt with the identity (-i)");
 	if (o->deadline > 0 && o->mode != DECRYPT)
 		sit_cli_usage_error("--deadline applies to decryption (-d)");
+	if (kr->can_sign && o->mode != ENCRYPT)
+		sit_cli_usage_error("--sign applies to encryption (-e)");
+	if ((kr->nsigners > 0 || o->ledger != NULL || o->max_age > 0) && o->mode != DECRYPT)
+		sit_cli_usage_error("--from, --from-file, --replay-ledger and --max-age apply to decryption (-d)");
+	/* A ledger only keeps what the window lets in: it needs one. */
+	if (o->ledger != NULL && o->max_age == 0)
+		o->max_age = SIT_MAX_AGE_DEFAULT;
 	if (o->mode == ENCRYPT)
 		check_alone(o, kr);
 }
@@ -187,12 +214,50 @@ get_passphrase(const struct opts *o, sit_keyring *kr)
 		sit_die_err(&e);
 }
 
+/* The time window and the replay ledger, on a signed stream's claims
+ * (FINAL 0: refuse early) and once it verified (FINAL 1: record it, before
+ * it is committed or released). */
+struct accept {
+	const struct opts *o;
+	sit_ledger ledger;
+};
+
+static int
+accept_message(void *ctx, const sit_seal_msg *m, int final, sit_err *e)
+{
+	struct accept *a = ctx;
+	uint64_t now = (uint64_t)time(NULL);
+
+	if (a->o->max_age > 0 && sit_ledger_window(now, a->o->max_age, m->created, e) != 0)
+		return -1;
+	if (a->o->ledger == NULL)
+		return 0;
+	if (sit_ledger_check(&a->ledger, m->id, e) != 0)
+		return -1;
+	return final ? sit_ledger_record(&a->ledger, m->id, m->created, now, e) : 0;
+}
+
+static void
+report_signer(const sit_seal_msg *m)
+{
+	char text[SIT_KEY_TEXT_MAX], hex[2 * SIT_SEAL_MSGID + 1], when[SIT_TIME_TEXT];
+
+	sit_key_encode("sitsig1:", m->signer, text);
+	sodium_bin2hex(hex, sizeof hex, m->id, sizeof m->id);
+	sit_ledger_time(m->created, when);
+	sit_warn("signed by %s", m->name != NULL ? m->name : text);
+	sit_warn("message %s, made at %s", hex, when);
+}
+
 static void
 run_stream(const struct opts *o, sit_keyring *kr)
 {
 	sit_err e = { 0 };
 	sit_out out;
 	sit_progress p;
+	sit_seal_msg sm = { 0 };
+	struct accept acc = { .o = o, .ledger = { .fd = -1 } };
+	sit_seal_policy policy = { o->ledger != NULL || o->max_age > 0, accept_message, &acc };
 	int in, rc;
 
 	if (!crypto_aead_aes256gcm_is_available())
@@ -213,6 +278,13 @@ run_stream(const struct opts *o, sit_keyring *kr)
 			"ask the sender to resend", o->deadline);
 		sit_out_deadline(o->deadline, sit_cli_prog(), msg);
 	}
+	/* Opened and locked before the sandbox, which allows no open() or
+	 * flock(); the lock is held to the end (ledger.h). */
+	if (o->ledger != NULL
+	    && sit_ledger_open(&acc.ledger, o->ledger, (uint64_t)time(NULL), o->max_age, &e) != 0) {
+		sit_out_abort(&out);
+		sit_die_err(&e);
+	}
 	/* Everything is open and every key read: from here on only the
 	 * descriptors we hold (sandbox.h). */
 	if ((rc = sit_sandbox_enter(sit_sandbox_out_flags(&out), &e)) < 0) {
@@ -223,9 +295,9 @@ run_stream(const struct opts *o, sit_keyring *kr)
 		sit_warn("%s", sit_sandbox_describe(rc));
 	sit_progress_init(&p, o->progress ? 1 : 0, o->mode == ENCRYPT ? "sealed" : "opened", 0);
 	if (o->mode == ENCRYPT)
-		rc = sit_seal_encrypt(kr, in, &out, &p, &e);
+		rc = sit_seal_encrypt(kr, in, &out, &p, &sm, &e);
 	else
-		rc = sit_seal_decrypt(kr, in, &out, &p, &e);
+		rc = sit_seal_decrypt(kr, in, &out, &p, &policy, &sm, &e);
 	sit_progress_end(&p);
 	alarm(0);
 	if (rc != 0 || sit_out_commit(&out, &e) != 0) {
@@ -233,9 +305,12 @@ run_stream(const struct opts *o, sit_keyring *kr)
 		sit_die_err(&e);
 	}
 	sit_io_close_in(in);
+	sit_ledger_close(&acc.ledger);
 	if (o->verbose)
 		sit_warn("%s %s to %s", o->mode == ENCRYPT ? "sealed" : "opened",
 			o->input ? o->input : "standard input", sit_out_name(&out));
+	if (o->verbose && sm.is_signed)
+		report_signer(&sm);
 }
 
 static void
@@ -267,6 +342,19 @@ generate(const struct opts *o)
 		sit_key_encode("sitkey1:", k, sec);
 		snprintf(text, 3 * SIT_KEY_TEXT_MAX + 64, "%s\n", sec);
 		write_text(o, text, 0600);
+	} else if (o->mode == GEN_SIGNING) {
+		/* The file keeps the 32-byte seed; the key pair derives from it. */
+		unsigned char *sk = sodium_malloc(SIT_SIGN_SK_BYTES);
+		if (sk == NULL)
+			sit_die(EX_OSERR, "cannot allocate locked memory");
+		crypto_sign_seed_keypair(k + SIT_KEY_BYTES, sk, k);
+		sodium_free(sk);
+		sit_key_encode("sitsigsec1:", k, sec);
+		sit_key_encode("sitsig1:", k + SIT_KEY_BYTES, pub);
+		snprintf(text, 3 * SIT_KEY_TEXT_MAX + 64, "# public key: %s\n%s\n", pub, sec);
+		write_text(o, text, 0600);
+		if (o->output != NULL && strcmp(o->output, "-") != 0)
+			printf("%s\n", pub);
 	} else {
 		crypto_scalarmult_base(k + SIT_KEY_BYTES, k);
 		sit_key_encode("sitsec1:", k, sec);
@@ -282,12 +370,22 @@ generate(const struct opts *o)
 }
 
 static void
+print_line(const char *line, void *ctx)
+{
+	(void)ctx;
+	printf("%s\n", line);
+}
+
+/* -i holds identities; a file operand (or standard input) identities or
+ * signing keys, each line told by its prefix. */
+static void
 print_public(const struct opts *o, sit_keyring *kr)
 {
 	sit_err e = { 0 };
 	char pub[SIT_KEY_TEXT_MAX];
 
-	if (kr->nids == 0 && sit_keyring_add_identities(kr, o->input ? o->input : "/dev/stdin", &e) != 0)
+	if (kr->nids == 0 && sit_key_public_lines(o->input ? o->input : "/dev/stdin",
+	    print_line, NULL, &e) != 0)
 		sit_die_err(&e);
 	for (size_t i = 0; i < kr->nids; i++) {
 		unsigned char pk[SIT_KEY_BYTES];
@@ -319,6 +417,7 @@ main(int argc, char **argv)
 		break;
 	case GEN_KEY:
 	case GEN_IDENTITY:
+	case GEN_SIGNING:
 		generate(&o);
 		break;
 	case PUBLIC:

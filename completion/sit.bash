@@ -131,13 +131,14 @@ _sit_aes() {
 	_init_completion -s || return
 	if ! _sit_after_dashdash; then
 		case $prev in
-		-k | --key | -p | --passphrase-file | -R | --recipients-file | -i | --identity)
+		-k | --key | -p | --passphrase-file | -R | --recipients-file | -i | --identity | \
+			--sign | --from-file)
 			_sit_files key
 			return ;;
 		-r | --recipient | --passphrase-fd | --pass-ops | --pass-mem | --max-pass-ops | \
-			--max-pass-mem | --deadline)
+			--max-pass-mem | --deadline | --from | --max-age)
 			return ;;
-		-o | --output)
+		-o | --output | --replay-ledger)
 			_sit_files any
 			return ;;
 		esac
@@ -147,6 +148,7 @@ _sit_aes() {
 				-k --key -i --identity -p --passphrase-file --passphrase-fd \
 				-P --ask-passphrase --pass-ops --pass-mem --max-pass-ops --max-pass-mem \
 				--deadline --gen-key --gen-identity --public -o --output -f --force \
+				--gen-signing-key --sign --from --from-file --replay-ledger --max-age \
 				-v --verbose --progress -h --help --version
 			return
 		fi

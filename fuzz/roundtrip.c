@@ -82,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_must(pwrite(plain_fd, plain, len, 0) == (ssize_t)len, "pwrite");
 
 	out_on(&o, sealed_fd);
-	if (sit_seal_encrypt(kr, plain_fd, &o, NULL, &e) != 0) {
+	if (sit_seal_encrypt(kr, plain_fd, &o, NULL, NULL, &e) != 0) {
 		fprintf(stderr, "encrypt failed: %s\n", e.msg);
 		abort();
 	}
@@ -95,7 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_must(lseek(sealed_fd, 0, SEEK_SET) == 0, "lseek");
 	out_on(&o, opened_fd);
-	if (sit_seal_decrypt(kr, sealed_fd, &o, NULL, &e) != 0) {
+	if (sit_seal_decrypt(kr, sealed_fd, &o, NULL, NULL, NULL, &e) != 0) {
 		fprintf(stderr, "decrypt of our own stream failed: %s\n", e.msg);
 		abort();
 	}

@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_must(ftruncate(in, 0) == 0, "ftruncate");
 	fuzz_must(pwrite(in, data, size, 0) == (ssize_t)size, "pwrite");
 	fuzz_must(lseek(in, 0, SEEK_SET) == 0, "lseek");
-	if (sit_seal_decrypt(kr, in, &out, NULL, &e) != 0) {
+	if (sit_seal_decrypt(kr, in, &out, NULL, NULL, NULL, &e) != 0) {
 		/* Every refusal must say why, with a code the program can exit with. */
 		if (e.code == 0 || e.msg[0] == '\0')
 			abort();

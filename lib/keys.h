@@ -5,6 +5,9 @@
  *   sitkey1:BASE64URL   a 32-byte symmetric key (a key file)
  *   sitsec1:BASE64URL   an X25519 secret key (an identity)
  *   sitpub1:BASE64URL   an X25519 public key (a recipient)
+ *   sitsigsec1:BASE64URL an Ed25519 signing key (its 32-byte seed)
+ *   sitsig1:BASE64URL   an Ed25519 public key (a signer), in a trusted-signers
+ *                       file followed by a name
  * BASE64URL is unpadded base64url of the 32 key bytes followed by 4 check
  * bytes, the first 4 bytes of SHA-256(prefix || key), prefix including the
  * colon, so that a mistyped or truncated key is caught when it is read.
@@ -24,6 +27,16 @@
  * limits of opening to. */
 #define SIT_MAX_PASS_OPS_TOP 1000
 #define SIT_MAX_PASS_MEM_TOP 4194303
+#define SIT_SIGNERS_MAX 256       /* trusted signers in one keyring */
+#define SIT_SIGNER_NAME_MAX 64    /* bytes of a signer's name, without NUL */
+#define SIT_SIGN_SK_BYTES 64      /* libsodium's Ed25519 secret key: seed || public */
+
+/* How sit_secret_file_read judges a regular file. */
+enum {
+	SIT_FILE_PUBLIC = 0,   /* anything readable */
+	SIT_FILE_SECRET = 1,   /* ours, and no access for group or others */
+	SIT_FILE_TRUSTED = 2,  /* ours, and not writable by group or others */
+};
 
 typedef struct sit_keyring {
 	unsigned char keys[SIT_KEYS_MAX][SIT_KEY_BYTES];   /* key files */
@@ -37,6 +50,14 @@ typedef struct sit_keyring {
 	/* Argon2id cost written on encrypt, and the most accepted on decrypt. */
 	unsigned long long pass_ops, pass_mem;
 	unsigned long long max_pass_ops, max_pass_mem;
+	/* The signing key of -e --sign (sign_pk is its public half). */
+	unsigned char sign_sk[SIT_SIGN_SK_BYTES];
+	unsigned char sign_pk[SIT_KEY_BYTES];
+	int can_sign;
+	/* The signers -d accepts (--from, --from-file); none: any signer. */
+	unsigned char signers[SIT_SIGNERS_MAX][SIT_KEY_BYTES];
+	char signer_names[SIT_SIGNERS_MAX][SIT_KEY_TEXT_MAX + SIT_SIGNER_NAME_MAX];
+	size_t nsigners;
 } sit_keyring;
 
 /* The keyring lives in sodium_malloc'ed memory (guard pages, locked, wiped
@@ -48,6 +69,20 @@ int sit_keyring_add_keyfile(sit_keyring *kr, const char *path, sit_err *e);
 int sit_keyring_add_identities(sit_keyring *kr, const char *path, sit_err *e);
 int sit_keyring_add_recipient(sit_keyring *kr, const char *text, sit_err *e);
 int sit_keyring_add_recipients_file(sit_keyring *kr, const char *path, sit_err *e);
+/* The one signing key of PATH (a sitsigsec1: line). */
+int sit_keyring_set_signing_key(sit_keyring *kr, const char *path, sit_err *e);
+/* A trusted signer: a sitsig1: key (--from), named by its text; or a file of
+ * "sitsig1:... NAME" lines (--from-file), owned by us and writable by no
+ * one else, since whoever can add a line there is trusted. */
+int sit_keyring_add_signer(sit_keyring *kr, const char *text, sit_err *e);
+int sit_keyring_add_signers_file(sit_keyring *kr, const char *path, sit_err *e);
+/* The name of the trusted signer PK, or NULL if it is not one. */
+const char *sit_keyring_signer_name(const sit_keyring *kr, const unsigned char pk[SIT_KEY_BYTES]);
+
+/* The public form of each secret line of PATH, decided by its prefix
+ * (sitsec1: gives sitpub1:, sitsigsec1: gives sitsig1:), through FN. */
+int sit_key_public_lines(const char *path, void (*fn)(const char *line, void *ctx),
+	void *ctx, sit_err *e);
 
 /* Encode KEY under PREFIX ("sitkey1:", ...) into OUT (SIT_KEY_TEXT_MAX). */
 void sit_key_encode(const char *prefix, const unsigned char key[SIT_KEY_BYTES],
@@ -56,9 +91,10 @@ void sit_key_encode(const char *prefix, const unsigned char key[SIT_KEY_BYTES],
 int sit_key_decode(const char *prefix, const char *text, size_t len,
 	unsigned char key[SIT_KEY_BYTES], const char *what, sit_err *e);
 
-/* Read a small file into BUF (at most CAP bytes).  With SECRET, a regular
- * file owned by another user than ours (root included), or readable or
- * writable by group or others, is refused. */
+/* Read a small file into BUF (at most CAP bytes).  With SIT_FILE_SECRET, a
+ * regular file owned by another user than ours (root included), or readable
+ * or writable by group or others, is refused; with SIT_FILE_TRUSTED one owned
+ * by another user or writable by group or others. */
 int sit_secret_file_read(const char *path, int secret, char *buf, size_t cap,
 	size_t *len, sit_err *e);
 

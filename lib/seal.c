@@ -1,6 +1,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -11,10 +12,16 @@
 #define WRAPPED    (FILE_KEY + SIT_SEAL_TAG)
 #define MAC_BYTES  crypto_auth_hmacsha256_BYTES
 #define FIXED_HEAD (SIT_SEAL_MAGIC_LEN + 2 + SIT_SEAL_NONCE + 1)
-#define HEAD_MAX   (FIXED_HEAD + SIT_SEAL_MAX_STANZAS * (3 + SIT_SEAL_MAX_BODY) + MAC_BYTES)
+#define HEAD_MAX   (FIXED_HEAD + SIT_SEAL_MAX_STANZAS * (3 + SIT_SEAL_MAX_BODY) + SIT_SEAL_SIGNER \
+                    + MAC_BYTES)
 #define SALT       16
 #define BATCH      16          /* chunks per read and write: fewer system calls */
 #define CT_CHUNK   (SIT_SEAL_CHUNK + SIT_SEAL_TAG)
+#define HASH_BYTES 64          /* BLAKE2b-512 of the signed stream */
+#define CTX_LEN    (sizeof SIT_SEAL_SIG_CONTEXT - 1)
+#define SIGNED_MSG (CTX_LEN + HASH_BYTES)
+#define HOLD_BLOCK (BATCH * SIT_SEAL_CHUNK)
+#define HOLD_BLOCKS (SIT_SEAL_HOLD_MAX / HOLD_BLOCK)
 
 #define BODY_X25519   (crypto_scalarmult_BYTES + WRAPPED)
 #define BODY_KEYFILE  (SALT + WRAPPED)
@@ -65,10 +72,35 @@ put_le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
+static void
+put_le64(unsigned char *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
 static uint32_t
 get_le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+get_le64(const unsigned char *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+/* The message an Ed25519 signature is made over (sit(5)): a context string,
+ * so that a signature made here means nothing elsewhere, and the BLAKE2b-512
+ * hash of every byte of the stream before the signature.  Hashing first
+ * lets both ends stream; the hash is collision resistant, so signing it is
+ * as good as signing the stream. */
+static void
+signed_message(unsigned char m[SIGNED_MSG], crypto_generichash_state *hs)
+{
+	memcpy(m, SIT_SEAL_SIG_CONTEXT, CTX_LEN);
+	crypto_generichash_final(hs, m + CTX_LEN, HASH_BYTES);
 }
 
 /* The chunk nonce: 88-bit big-endian counter, then 1 on the last chunk. */
@@ -149,13 +181,14 @@ stanza_start(unsigned char *h, size_t *n, int type, size_t len)
 
 static int
 build_header(const sit_keyring *kr, struct keys *k, unsigned char *h, size_t *hlen,
-	sit_err *e)
+	sit_seal_msg *msg, sit_err *e)
 {
 	size_t n = 0, count = 0;
 
 	memcpy(h, SIT_SEAL_MAGIC, SIT_SEAL_MAGIC_LEN);
 	n = SIT_SEAL_MAGIC_LEN;
-	h[n++] = SIT_SEAL_VERSION;
+	/* Unsigned streams stay version 1, which every reader opens. */
+	h[n++] = kr->can_sign ? SIT_SEAL_VERSION_SIGNED : SIT_SEAL_VERSION;
 	h[n++] = 0;                                   /* flags, reserved */
 	randombytes_buf(h + n, SIT_SEAL_NONCE);
 	n += SIT_SEAL_NONCE;
@@ -201,6 +234,22 @@ build_header(const sit_keyring *kr, struct keys *k, unsigned char *h, size_t *hl
 		return sit_err_set(e, EX_USAGE, "between 1 and %d keys, recipients or passphrases are needed",
 			SIT_SEAL_MAX_STANZAS);
 	h[FIXED_HEAD - 1] = (unsigned char)count;
+	if (kr->can_sign) {
+		struct timespec ts;
+		if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+			return sit_err_sys(e, EX_OSERR, "cannot read the clock");
+		memcpy(h + n, kr->sign_pk, 32);
+		randombytes_buf(h + n + 32, SIT_SEAL_MSGID);
+		put_le64(h + n + 32 + SIT_SEAL_MSGID, (uint64_t)ts.tv_sec);
+		if (msg != NULL) {
+			msg->is_signed = 1;
+			memcpy(msg->signer, kr->sign_pk, 32);
+			memcpy(msg->id, h + n + 32, SIT_SEAL_MSGID);
+			msg->created = (uint64_t)ts.tv_sec;
+			msg->name = NULL;
+		}
+		n += SIT_SEAL_SIGNER;
+	}
 
 	sit_hkdf_sha256(k->header_key, k->file_key, FILE_KEY, NULL, 0, "sit-aes/v1 header");
 	crypto_auth_hmacsha256(h + n, h, n, k->header_key);
@@ -229,7 +278,7 @@ work_new(struct keys **k, struct bufs *b, sit_err *e)
 {
 	*k = sodium_malloc(sizeof **k);
 	b->plain = sodium_malloc(BATCH * SIT_SEAL_CHUNK + 1);
-	b->cipher = malloc(BATCH * CT_CHUNK + 1);
+	b->cipher = malloc(BATCH * CT_CHUNK + SIT_SEAL_SIG + 1);
 	if (*k == NULL || b->plain == NULL || b->cipher == NULL) {
 		sodium_free(*k);
 		sodium_free(b->plain);
@@ -247,30 +296,33 @@ work_free(struct keys *k, struct bufs *b)
 	free(b->cipher);
 }
 
-/* Fill BUF with up to WANT bytes: a batch of chunks and one byte of
- * look-ahead, which tells whether the input ends in this batch (*LAST) and
- * which, when it does not, is carried to the front for the next batch
- * (*HAVE).  *N is the byte count, look-ahead included. */
+/* Fill BUF with up to WANT bytes: a batch of chunks and CARRY bytes of
+ * look-ahead, which tell whether the input ends in this batch (*LAST) and
+ * which, when it does not, are carried to the front for the next batch
+ * (*HAVE).  *N is the byte count, look-ahead included.  The look-ahead is
+ * one byte, and for a signed stream being opened also the signature's 64,
+ * which are not payload: the last chunk ends 64 bytes before the input. */
 static int
-read_batch(int in, unsigned char *buf, size_t want, size_t *have, size_t *n,
-	int *last, sit_err *e)
+read_batch(int in, unsigned char *buf, size_t want, size_t carry, size_t *have,
+	size_t *n, int *last, sit_err *e)
 {
 	ssize_t got;
 
 	if (*have > 0)
-		buf[0] = buf[want - 1];
+		memmove(buf, buf + want - *have, *have);
 	got = sit_io_read(in, buf + *have, want - *have);
 	if (got < 0)
 		return sit_err_sys(e, EX_IOERR, "cannot read input");
 	*n = *have + (size_t)got;
 	*last = *n < want;
-	*have = *last ? 0 : 1;
+	*have = *last ? 0 : carry;
 	return 0;
 }
 
+/* HS, when not NULL, hashes every sealed byte for the signature. */
 static int
 encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progress *p,
-	sit_err *e)
+	crypto_generichash_state *hs, sit_err *e)
 {
 	const size_t want = BATCH * SIT_SEAL_CHUNK + 1;
 	uint64_t counter = 0, done = 0;
@@ -280,7 +332,7 @@ encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progre
 		size_t n = 0, nchunks, outlen = 0;
 		int last = 1;
 
-		if (read_batch(in, b->plain, want, &have, &n, &last, e) != 0)
+		if (read_batch(in, b->plain, want, 1, &have, &n, &last, e) != 0)
 			return -1;
 		nchunks = last ? (n + SIT_SEAL_CHUNK - 1) / SIT_SEAL_CHUNK : BATCH;
 		if (last && nchunks == 0)
@@ -297,6 +349,8 @@ encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progre
 				NULL, 0, NULL, nonce, &k->gcm);
 			outlen += len + SIT_SEAL_TAG;
 		}
+		if (hs != NULL)
+			crypto_generichash_update(hs, b->cipher, outlen);
 		if (sit_out_write(out, b->cipher, outlen, e) != 0)
 			return -1;
 		done += n - (last ? 0 : 1);
@@ -308,21 +362,33 @@ encrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, sit_progre
 }
 
 int
-sit_seal_encrypt(const sit_keyring *kr, int in, sit_out *out, sit_progress *p, sit_err *e)
+sit_seal_encrypt(const sit_keyring *kr, int in, sit_out *out, sit_progress *p,
+	sit_seal_msg *msg, sit_err *e)
 {
 	unsigned char h[HEAD_MAX];
 	size_t hlen = 0;
 	struct keys *k;
 	struct bufs b;
+	crypto_generichash_state hs;
 	int rc = -1;
 
+	if (msg != NULL)
+		memset(msg, 0, sizeof *msg);
 	if (work_new(&k, &b, e) != 0)
 		return -1;
 	randombytes_buf(k->file_key, FILE_KEY);
-	if (build_header(kr, k, h, &hlen, e) == 0
+	crypto_generichash_init(&hs, NULL, 0, HASH_BYTES);
+	if (build_header(kr, k, h, &hlen, msg, e) == 0
 	    && sit_out_write(out, h, hlen, e) == 0) {
 		derive_payload(k, h + SIT_SEAL_MAGIC_LEN + 2);
-		rc = encrypt_payload(k, &b, in, out, p, e);
+		crypto_generichash_update(&hs, h, hlen);
+		rc = encrypt_payload(k, &b, in, out, p, kr->can_sign ? &hs : NULL, e);
+	}
+	if (rc == 0 && kr->can_sign) {
+		unsigned char m[SIGNED_MSG], sig[SIT_SEAL_SIG];
+		signed_message(m, &hs);
+		crypto_sign_detached(sig, NULL, m, sizeof m, kr->sign_sk);
+		rc = sit_out_write(out, sig, sizeof sig, e);
 	}
 	work_free(k, &b);
 	return rc;
@@ -400,9 +466,9 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 	/* The version first: a later version may lay out the rest differently. */
 	if (read_exact(in, h + SIT_SEAL_MAGIC_LEN, 1, e) != 0)
 		return -1;
-	if (h[SIT_SEAL_MAGIC_LEN] != SIT_SEAL_VERSION)
-		return sit_err_set(e, EX_DATAERR, "unsupported version %d (this sit-aes reads version %d)",
-			h[SIT_SEAL_MAGIC_LEN], SIT_SEAL_VERSION);
+	if (h[SIT_SEAL_MAGIC_LEN] != SIT_SEAL_VERSION && h[SIT_SEAL_MAGIC_LEN] != SIT_SEAL_VERSION_SIGNED)
+		return sit_err_set(e, EX_DATAERR, "unsupported version %d (this sit-aes reads versions %d and %d)",
+			h[SIT_SEAL_MAGIC_LEN], SIT_SEAL_VERSION, SIT_SEAL_VERSION_SIGNED);
 	if (read_exact(in, h + SIT_SEAL_MAGIC_LEN + 1, FIXED_HEAD - SIT_SEAL_MAGIC_LEN - 1, e) != 0)
 		return -1;
 	if (h[SIT_SEAL_MAGIC_LEN + 1] != 0)
@@ -428,6 +494,17 @@ read_header(int in, unsigned char *h, size_t *hlen, size_t *count, sit_err *e)
 		if (check_stanza(h + n, *count, e) != 0)
 			return -1;
 		n += 3 + len;
+	}
+	if (h[SIT_SEAL_MAGIC_LEN] == SIT_SEAL_VERSION_SIGNED) {
+		if (read_exact(in, h + n, SIT_SEAL_SIGNER, e) != 0)
+			return -1;
+		/* Not a key that any signature verifies under (of small order,
+		 * outside the prime-order group, or not a point at all): the
+		 * header is malformed whoever reads it. */
+		if (crypto_core_ed25519_is_valid_point(h + n) != 1)
+			return sit_err_set(e, EX_DATAERR, "malformed header: the signer's key is "
+				"not an Ed25519 public key");
+		n += SIT_SEAL_SIGNER;
 	}
 	if (read_exact(in, h + n, MAC_BYTES, e) != 0)
 		return -1;
@@ -540,27 +617,87 @@ open_chunk(struct keys *k, unsigned char *plain, const unsigned char *c, size_t 
 		c + clen - SIT_SEAL_TAG, NULL, 0, nonce, &k->gcm);
 }
 
+/* Where opened plaintext goes: OUT, or for a signed stream to a descriptor
+ * (nothing to commit later) HOLD, until its signature verifies. */
+struct sink {
+	sit_out *out;
+	int holding;
+	unsigned char *block[HOLD_BLOCKS];   /* sodium_malloc'ed as needed */
+	size_t held;
+};
+
 static int
-decrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, uint64_t offset,
-	sit_progress *p, sit_err *e)
+sink_write(struct sink *s, const unsigned char *buf, size_t len, sit_err *e)
 {
-	const size_t want = BATCH * CT_CHUNK + 1;
+	if (!s->holding)
+		return sit_out_write(s->out, buf, len, e);
+	while (len > 0) {
+		size_t i = s->held / HOLD_BLOCK, at = s->held % HOLD_BLOCK, n = HOLD_BLOCK - at;
+		if (i == HOLD_BLOCKS)
+			return sit_err_set(e, EX_DATAERR, "signed stream of more than %u MiB for %s: "
+				"it is held until its signature verifies; open it with -o FILE",
+				SIT_SEAL_HOLD_MAX >> 20, sit_out_name(s->out));
+		if (s->block[i] == NULL && (s->block[i] = sodium_malloc(HOLD_BLOCK)) == NULL)
+			return sit_err_set(e, EX_OSERR, "out of memory holding a signed stream");
+		if (n > len)
+			n = len;
+		memcpy(s->block[i] + at, buf, n);
+		s->held += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int
+sink_release(struct sink *s, sit_err *e)
+{
+	for (size_t i = 0; s->holding && i * HOLD_BLOCK < s->held; i++) {
+		size_t n = s->held - i * HOLD_BLOCK;
+		if (sit_out_write(s->out, s->block[i], n < HOLD_BLOCK ? n : HOLD_BLOCK, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+sink_free(struct sink *s)
+{
+	for (size_t i = 0; i < HOLD_BLOCKS; i++)
+		sodium_free(s->block[i]);  /* wipes */
+}
+
+/* HS, when not NULL, is a signed stream's hash: it takes every sealed
+ * byte, and the 64 bytes after the last chunk are the signature, SIG. */
+static int
+decrypt_payload(struct keys *k, struct bufs *b, int in, struct sink *sink, uint64_t offset,
+	sit_progress *p, crypto_generichash_state *hs, unsigned char *sig, sit_err *e)
+{
+	const size_t tail = hs != NULL ? SIT_SEAL_SIG : 0;
+	const size_t want = BATCH * CT_CHUNK + tail + 1;
 	uint64_t counter = 0, done = 0;
 	size_t have = 0;
 
 	for (;;) {
-		size_t n = 0, nchunks, outlen = 0;
+		size_t n = 0, body, nchunks, outlen = 0;
 		int last = 1;
 
-		if (read_batch(in, b->cipher, want, &have, &n, &last, e) != 0)
+		if (read_batch(in, b->cipher, want, tail + 1, &have, &n, &last, e) != 0)
 			return -1;
-		if (n == 0)
+		/* Not even an empty last chunk and the signature. */
+		if (last && n < tail + SIT_SEAL_TAG)
 			return sit_err_set(e, EX_DATAERR, "truncated input");
-		nchunks = last ? (n + CT_CHUNK - 1) / CT_CHUNK : BATCH;
+		body = last ? n - tail : BATCH * CT_CHUNK;
+		if (hs != NULL) {
+			crypto_generichash_update(hs, b->cipher, body);
+			if (last)
+				memcpy(sig, b->cipher + body, SIT_SEAL_SIG);
+		}
+		nchunks = last ? (body + CT_CHUNK - 1) / CT_CHUNK : BATCH;
 		for (size_t i = 0; i < nchunks; i++) {
 			size_t off = i * CT_CHUNK;
 			int is_last = last && i == nchunks - 1;
-			size_t clen = is_last ? n - off : CT_CHUNK;
+			size_t clen = is_last ? body - off : CT_CHUNK;
 			uint64_t at = offset + off;
 
 			/* Only the very first chunk may be empty (an empty input). */
@@ -578,9 +715,9 @@ decrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, uint64_t o
 			counter++;
 			outlen += clen - SIT_SEAL_TAG;
 		}
-		if (sit_out_write(out, b->plain, outlen, e) != 0)
+		if (sink_write(sink, b->plain, outlen, e) != 0)
 			return -1;
-		offset += n - (last ? 0 : 1);
+		offset += body;
 		done += outlen;
 		if (p != NULL)
 			sit_progress_update(p, done);
@@ -589,22 +726,85 @@ decrypt_payload(struct keys *k, struct bufs *b, int in, sit_out *out, uint64_t o
 	}
 }
 
-int
-sit_seal_decrypt(const sit_keyring *kr, int in, sit_out *out, sit_progress *p, sit_err *e)
+/* What a signed header claims, and whether this reader takes it: a signer
+ * it trusts (when it trusts any), and whatever POLICY checks.  All before any
+ * key is tried: refusing is cheap, and these claims, not yet verified,
+ * never let anything through by themselves. */
+static int
+check_claims(const sit_keyring *kr, const sit_seal_policy *policy, const unsigned char *h,
+	size_t hlen, sit_seal_msg *m, sit_err *e)
 {
-	unsigned char h[HEAD_MAX];
+	const unsigned char *sb = h + hlen - SIT_SEAL_SIGNER;
+	char text[SIT_KEY_TEXT_MAX];
+
+	m->is_signed = h[SIT_SEAL_MAGIC_LEN] == SIT_SEAL_VERSION_SIGNED;
+	if (!m->is_signed) {
+		if (kr->nsigners > 0 || (policy != NULL && policy->need_signed))
+			return sit_err_set(e, EX_DATAERR, "not signed, and only signed streams are "
+				"accepted here (--from, --from-file, --replay-ledger)");
+		return 0;
+	}
+	memcpy(m->signer, sb, 32);
+	memcpy(m->id, sb + 32, SIT_SEAL_MSGID);
+	m->created = get_le64(sb + 32 + SIT_SEAL_MSGID);
+	m->name = sit_keyring_signer_name(kr, m->signer);
+	if (kr->nsigners > 0 && m->name == NULL) {
+		sit_key_encode("sitsig1:", m->signer, text);
+		return sit_err_set(e, EX_DATAERR, "signed by %s, not a trusted signer "
+			"(--from, --from-file)", text);
+	}
+	if (policy != NULL && policy->check != NULL && policy->check(policy->ctx, m, 0, e) != 0)
+		return -1;
+	return 0;
+}
+
+int
+sit_seal_decrypt(const sit_keyring *kr, int in, sit_out *out, sit_progress *p,
+	const sit_seal_policy *policy, sit_seal_msg *msg, sit_err *e)
+{
+	unsigned char h[HEAD_MAX], sig[SIT_SEAL_SIG], m[SIGNED_MSG];
 	size_t hlen = 0, count = 0;
 	struct keys *k;
 	struct bufs b;
+	struct sink sink;
+	sit_seal_msg claims;
+	crypto_generichash_state hs;
 	int rc = -1;
 
+	memset(&claims, 0, sizeof claims);
+	memset(&sink, 0, sizeof sink);
+	sink.out = out;
 	if (work_new(&k, &b, e) != 0)
 		return -1;
-	if (read_header(in, h, &hlen, &count, e) == 0
-	    && open_header(kr, k, h, hlen, count, e) == 0) {
-		derive_payload(k, h + SIT_SEAL_MAGIC_LEN + 2);
-		rc = decrypt_payload(k, &b, in, out, hlen + MAC_BYTES, p, e);
+	if (read_header(in, h, &hlen, &count, e) != 0
+	    || check_claims(kr, policy, h, hlen, &claims, e) != 0
+	    || open_header(kr, k, h, hlen, count, e) != 0)
+		goto done;
+	derive_payload(k, h + SIT_SEAL_MAGIC_LEN + 2);
+	if (!claims.is_signed) {
+		rc = decrypt_payload(k, &b, in, &sink, hlen + MAC_BYTES, p, NULL, NULL, e);
+		goto done;
 	}
+	/* An output file is committed only after we return; what goes to a
+	 * descriptor cannot be taken back, so it waits for the signature. */
+	sink.holding = !sit_out_named(out);
+	crypto_generichash_init(&hs, NULL, 0, HASH_BYTES);
+	crypto_generichash_update(&hs, h, hlen + MAC_BYTES);
+	if (decrypt_payload(k, &b, in, &sink, hlen + MAC_BYTES, p, &hs, sig, e) != 0)
+		goto done;
+	signed_message(m, &hs);
+	if (crypto_sign_verify_detached(sig, m, sizeof m, claims.signer) != 0) {
+		sit_err_set(e, EX_DATAERR, "bad signature: the stream was changed after it was "
+			"signed (a recipient can do that), or the signature is not its signer's");
+		goto done;
+	}
+	if (policy != NULL && policy->check != NULL && policy->check(policy->ctx, &claims, 1, e) != 0)
+		goto done;
+	rc = sink_release(&sink, e);
+done:
+	if (msg != NULL)
+		*msg = claims;
+	sink_free(&sink);
 	work_free(k, &b);
 	return rc;
 }

@@ -170,9 +170,9 @@ errmatch "cut stream message" '^sit-aes: truncated input$'
 expect "trailing byte after the last chunk refused" 65 sit-aes -d -k key trailing
 expect "empty input is not a sealed stream" 65 sit-aes -d -k key </dev/null
 errmatch "empty input message" 'not a sit-aes stream'
-printf 'SITAES\r\n\002' >v2
-expect "version 2 refused" 65 sit-aes -d -k key v2
-errmatch "version message" 'unsupported version 2'
+printf 'SITAES\r\n\003' >v3
+expect "version 3 refused" 65 sit-aes -d -k key v3
+errmatch "version message" '^sit-aes: unsupported version 3 \(this sit-aes reads versions 1 and 2\)$'
 head -c 5 c3 >short
 expect "5 bytes of magic are truncated input" 65 sit-aes -d -k key short
 errmatch "short magic message" 'truncated input'
