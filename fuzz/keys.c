@@ -1,6 +1,7 @@
 /* fuzz/keys.c - libFuzzer harness: the key-text decoder sit_key_decode.
  *
- * The first byte picks the prefix (key file, identity, recipient); the rest
+ * The first byte picks the prefix (key file, identity, recipient, signing
+ * key, signer); the rest
  * is the text, as one line of a key file would reach the decoder.  A text
  * that decodes must be exactly what sit_key_encode makes of the key: there
  * is one spelling of each key, so a mistyped key cannot decode to another.
@@ -15,7 +16,8 @@
 #include "fuzz.h"
 #include "keys.h"
 
-static const char *const prefixes[] = { "sitkey1:", "sitsec1:", "sitpub1:" };
+static const char *const prefixes[] = { "sitkey1:", "sitsec1:", "sitpub1:", "sitsigsec1:",
+	"sitsig1:" };
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -39,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	prefix = prefixes[data[0] % 3];
+	prefix = prefixes[data[0] % 5];
 	/* A copy of exactly the text, so ASan sees any read past its end. */
 	len = size - 1;
 	text = len > 0 ? memcpy(malloc(len), data + 1, len) : NULL;
