@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -361,6 +362,10 @@ main(int argc, char **argv)
 			continue;
 		sigaction(sigs[i], &sa, NULL);
 	}
+	/* A wrapper that is killed takes its pipelines with it: SIGTERM, which
+	 * is passed on to every stage like any other. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		sit_die(EX_OSERR, "prctl: %s", strerror(errno));
 	late = run(&o, start(&o));
 	if (ended_by != 0) {
 		/* Interrupted: end the way the stages did, by the signal. */
