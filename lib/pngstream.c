@@ -30,12 +30,16 @@
 #define HUFF_BITS 15            /* deflate's longest code */
 #define LIT_MAX 288             /* literal/length symbols (286, 287 unused) */
 #define DIST_MAX 32             /* distance symbols (30, 31 unused) */
+#define FAST_BITS 9             /* codes this short: one table look-up */
 
 /* A canonical Huffman code: how many codes of each length, and the
- * symbols in code order. */
+ * symbols in code order; and for the next FAST_BITS bits of input, the
+ * symbol whose code they start with and its length (length << 9 | symbol;
+ * 0 when the code is longer). */
 struct huff {
 	unsigned short count[HUFF_BITS + 1];
 	unsigned short symbol[LIT_MAX];
+	unsigned short fast[1 << FAST_BITS];
 };
 
 static const unsigned char png_signature[8] = { 137, 'P', 'N', 'G', '\r', '\n', 26, '\n' };
@@ -50,7 +54,8 @@ struct sit_pngs {
 	/* the current chunk */
 	unsigned char type[4];
 	uint32_t left;          /* data bytes not yet consumed */
-	uint32_t crc;           /* over its type and the data consumed */
+	uint32_t crc;           /* over its type and the data before in[crc_beg] */
+	size_t crc_beg;         /* in[crc_beg..beg): consumed, not yet summed */
 	/* zlib */
 	uint32_t bitbuf;        /* bits of the image data read, not used */
 	unsigned bitcnt;
@@ -74,6 +79,15 @@ struct sit_pngs {
 
 /* ---- input ------------------------------------------------------------ */
 
+/* The chunk's CRC over what has been consumed.  Summed in runs rather than
+ * as each byte is taken: the inflater takes its input a byte at a time. */
+static void
+crc_sync(sit_pngs *s)
+{
+	s->crc = sit_cksum_crc32(s->crc, s->in + s->crc_beg, s->beg - s->crc_beg);
+	s->crc_beg = s->beg;
+}
+
 /* One read of what is there; 1 got some, 0 at the end, -1 error. */
 static int
 fill(sit_pngs *s, sit_err *e)
@@ -83,9 +97,10 @@ fill(sit_pngs *s, sit_err *e)
 	if (s->eof)
 		return 0;
 	if (!s->keep && s->beg > 0) {
+		crc_sync(s);
 		memmove(s->in, s->in + s->beg, s->end - s->beg);
 		s->end -= s->beg;
-		s->beg = 0;
+		s->beg = s->crc_beg = 0;
 	}
 	if (s->end == s->cap) {
 		size_t cap = s->cap < STREAM_BUF ? STREAM_BUF : s->cap * 2;
@@ -160,11 +175,11 @@ critical(const sit_pngs *s)
 	return !(s->type[0] & 0x20);
 }
 
-/* N bytes of the current chunk's data, at the buffer's start, consumed. */
+/* N bytes of the current chunk's data, at the buffer's start, consumed
+ * (summed by crc_sync()). */
 static void
 take(sit_pngs *s, size_t n)
 {
-	s->crc = sit_cksum_crc32(s->crc, s->in + s->beg, n);
 	s->beg += n;
 	s->left -= (uint32_t)n;
 }
@@ -188,6 +203,7 @@ chunk_start(sit_pngs *s, sit_err *e)
 	s->crc = sit_cksum_crc32(SIT_CKSUM_CRC32_INIT, p + 4, 4);
 	s->left = n;
 	s->beg += 8;
+	s->crc_beg = s->beg;
 	return 0;
 }
 
@@ -195,12 +211,14 @@ chunk_start(sit_pngs *s, sit_err *e)
 static int
 chunk_end(sit_pngs *s, sit_err *e)
 {
+	crc_sync(s);
 	if (need(s, 4, e) < 0)
 		return -1;
 	if (sit_img_get32be(s->in + s->beg) != s->crc)
 		return sit_err_set(e, EX_DATAERR, "corrupt PNG: CRC error in the %.4s chunk",
 			(const char *)s->type);
 	s->beg += 4;
+	s->crc_beg = s->beg;
 	return 0;
 }
 
@@ -314,10 +332,14 @@ bits(sit_pngs *s, unsigned n, sit_err *e)
 	int v;
 
 	while (s->bitcnt < n) {
-		int c = idat_byte(s, e);
+		int c;
 
-		if (c < 0)
+		if (s->left > 0 && s->beg < s->end) {   /* at hand */
+			c = s->in[s->beg];
+			take(s, 1);
+		} else if ((c = idat_byte(s, e)) < 0) {
 			return -1;
+		}
 		s->bitbuf |= (uint32_t)c << s->bitcnt;
 		s->bitcnt += 8;
 	}
@@ -325,6 +347,34 @@ bits(sit_pngs *s, unsigned n, sit_err *e)
 	s->bitbuf >>= n;
 	s->bitcnt -= n;
 	return v;
+}
+
+/* The look-up table of H's short codes.  Codes of a length are consecutive
+ * numbers, the shorter ones first; they arrive most significant bit first,
+ * so each is entered bit-reversed, under every value of the bits after it. */
+static void
+huff_fast(struct huff *h, const unsigned char *len, unsigned n)
+{
+	unsigned next[HUFF_BITS + 2], code = 0;
+
+	memset(h->fast, 0, sizeof h->fast);
+	for (unsigned l = 1; l <= HUFF_BITS; l++) {
+		next[l] = code;
+		code = (code + h->count[l]) << 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned l = len[i], c, r = 0;
+
+		if (l == 0)
+			continue;
+		c = next[l]++;
+		if (l > FAST_BITS)
+			continue;
+		for (unsigned b = 0; b < l; b++)
+			r |= ((c >> b) & 1) << (l - 1 - b);
+		for (; r < (1u << FAST_BITS); r += 1u << l)
+			h->fast[r] = (unsigned short)(l << 9 | i);
+	}
 }
 
 /* A canonical Huffman code from the code lengths LEN[0..n): the number of
@@ -352,16 +402,33 @@ huff_build(struct huff *h, const unsigned char *len, unsigned n, sit_err *e)
 	for (unsigned i = 0; i < n; i++)
 		if (len[i] != 0)
 			h->symbol[offs[len[i]]++] = (unsigned short)i;
+	huff_fast(h, len, n);
 	return 0;
 }
 
-/* One symbol, a bit at a time: codes of each length are consecutive
+/* One symbol.  Most codes are short: the next FAST_BITS bits, those not
+ * yet taken from the input buffer peeked at (within the chunk, without
+ * consuming them, so that no byte is taken before it is needed), look it
+ * up at once.  Else a bit at a time: codes of each length are consecutive
  * numbers, the shorter ones first (RFC 1951, 3.2.2). */
 static int
 huff_decode(sit_pngs *s, const struct huff *h, sit_err *e)
 {
 	int code = 0, first = 0, index = 0;
+	uint32_t v = s->bitbuf;
+	unsigned n = s->bitcnt;
+	size_t avail = s->end - s->beg, k = 0;
 
+	if (avail > s->left)
+		avail = s->left;
+	for (; n < FAST_BITS && k < avail; n += 8, k++)
+		v |= (uint32_t)s->in[s->beg + k] << n;
+	if (n >= FAST_BITS) {
+		unsigned f = h->fast[v & ((1u << FAST_BITS) - 1)];
+
+		if (f != 0)
+			return bits(s, f >> 9, e) < 0 ? -1 : (int)(f & 511);
+	}
 	for (unsigned l = 1; l <= HUFF_BITS; l++) {
 		int b = bits(s, 1, e), count;
 
@@ -919,9 +986,10 @@ start_streaming(sit_pngs *s, sit_err *e)
 	unsigned char *p;
 
 	s->keep = 0;
+	crc_sync(s);
 	memmove(s->in, s->in + s->beg, s->end - s->beg);
 	s->end -= s->beg;
-	s->beg = 0;
+	s->beg = s->crc_beg = 0;
 	cap = s->end > STREAM_BUF ? s->end : STREAM_BUF;
 	if (cap != s->cap) {
 		if ((p = realloc(s->in, cap)) == NULL)
