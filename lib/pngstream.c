@@ -1,11 +1,12 @@
-/* pngstream.c - PNG samples streamed from stored deflate blocks (see
- * pngstream.h).
+/* pngstream.c - PNG samples streamed, their deflate blocks stored or
+ * inflated as they come (see pngstream.h).
  *
  * Three layers, each pulling from the one below:
  *   input    a buffer filled by single reads of what is there;
  *   chunks   length, type, data (CRC-32 over type and data), CRC;
  *   zlib     the IDAT data of every IDAT chunk as one stream: header,
- *            stored blocks (Adler-32 over their contents), Adler-32;
+ *            stored or compressed blocks (Adler-32 over what they hold),
+ *            Adler-32;
  * and on top the rows: a filter byte, then the filtered samples, undone a
  * byte at a time as they arrive (so a caller never waits for a whole row).
  *
@@ -932,8 +933,8 @@ ihdr_parse(sit_pngs *s, const unsigned char *p, const sit_img_limits *lim, sit_e
 	return 1;
 }
 
-/* Signature, IHDR, the chunks before the first IDAT, the zlib header and
- * the first block's header: SIT_PNGS_STREAM, SIT_PNGS_WHOLE or -1. */
+/* Signature, IHDR, the chunks before the first IDAT and the zlib header:
+ * SIT_PNGS_STREAM, SIT_PNGS_WHOLE or -1. */
 static int
 decide(sit_pngs *s, const sit_img_limits *lim, sit_err *e)
 {
