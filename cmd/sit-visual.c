@@ -32,15 +32,21 @@ struct opts {
 	int force;
 	int verbose;
 	int pass_sealed;     /* -d: a sealed stream goes through unchanged */
+	int commitfd;        /* --commit-fd, or -1 */
+	mode_t perm;         /* the -o file's mode before the umask */
 	const char *out;
 	const char *in;
 };
 
+enum { OPT_MODE = 256, OPT_COMMIT_FD };
+
 static noreturn void
 usage(void)
 {
-	printf("Usage: sit-visual -e [-w WIDTH] [--png|--pam] [-o OUT] [-f] [-v] [INPUT]\n"
-		"       sit-visual -d [--pass-sealed] [-o OUT] [-f] [-v] [INPUT]\n"
+	printf("Usage: sit-visual -e [-w WIDTH] [--png|--pam] [-o OUT] [-f] [--mode MODE]\n"
+		"                  [--commit-fd N] [-v] [INPUT]\n"
+		"       sit-visual -d [--pass-sealed] [-o OUT] [-f] [--mode MODE] [--commit-fd N]\n"
+		"                  [-v] [INPUT]\n"
 		"Carry a byte stream in the pixels of an RGB image, and back.\n\n"
 		"  -e, --encode     bytes to image (PNG if OUT ends in .png, else PAM)\n"
 		"  -d, --decode     image (PNG, PAM, PNM, BMP, ...) back to the bytes\n"
@@ -50,6 +56,10 @@ usage(void)
 		"      --pass-sealed  -d: write a sealed stream (SITAES) through unchanged\n"
 		"  -o, --output F   write F atomically (default: standard output)\n"
 		"  -f, --force      replace an existing output file\n"
+		"      --mode MODE  OUT's permissions before the umask, octal (default 0666)\n"
+		"      --commit-fd N\n"
+		"                   name OUT only after reading 'y' from descriptor N; anything\n"
+		"                   else withholds it, exit 75 (not for standard output or a fifo)\n"
 		"  -v, --verbose    say whether the sandbox is in force\n"
 		"  -h, --help       this help\n"
 		"      --version    the version\n");
@@ -68,6 +78,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "pass-sealed", no_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "commit-fd", required_argument, NULL, OPT_COMMIT_FD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -76,6 +88,8 @@ parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof *o);
+	o->commitfd = -1;
+	o->perm = 0666;
 	while ((c = getopt_long(argc, argv, "edw:o:fvh", longs, NULL)) != -1) {
 		switch (c) {
 		case 'e':
@@ -100,6 +114,12 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->force = 1;
+			break;
+		case OPT_MODE:
+			o->perm = sit_cli_mode("--mode", optarg);
+			break;
+		case OPT_COMMIT_FD:
+			o->commitfd = sit_cli_read_fd("--commit-fd", optarg);
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -193,7 +213,7 @@ encode(const struct opts *o)
 		sit_die_err(&e);
 	h.length = src.length;
 	if (sit_pixhdr_encode(&h, hdr, &e) != 0 ||
-	    sit_out_open(&out, o->out, o->force, 0666, &e) != 0)
+	    sit_out_open(&out, o->out, o->force, o->perm, &e) != 0)
 		sit_die_err(&e);
 	confine(o, &out);
 	png = o->format == 'p' || (o->format == 0 && sit_pix_path_is_png(o->out));
@@ -280,7 +300,7 @@ decode(const struct opts *o)
 	/* The output before the image header: the header is parsed confined,
 	 * and a bad image only ever leaves a temporary file, which sit_die
 	 * removes. */
-	if (sit_out_open(&out, o->out, o->force, 0666, &e) != 0)
+	if (sit_out_open(&out, o->out, o->force, o->perm, &e) != 0)
 		sit_die_err(&e);
 	confine(o, &out);
 	if (sit_pix_read_head(fd, &head, &head_len, in_name(o), &e) != 0)
@@ -324,6 +344,9 @@ main(int argc, char **argv)
 
 	sit_cli_init("sit-visual");
 	parse(argc, argv, &o);
+	/* Before the sandbox splits the process: the parent keeps the gate. */
+	if (o.commitfd >= 0)
+		sit_out_gate(o.commitfd);
 	if (sodium_init() < 0)
 		sit_die(EX_OSERR, "libsodium cannot be initialised");
 	if (o.mode == 'e')

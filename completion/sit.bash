@@ -135,7 +135,7 @@ _sit_aes() {
 			_sit_files key
 			return ;;
 		-r | --recipient | --passphrase-fd | --pass-ops | --pass-mem | --max-pass-ops | \
-			--max-pass-mem | --deadline)
+			--max-pass-mem | --deadline | --mode | --commit-fd)
 			return ;;
 		-o | --output)
 			_sit_files any
@@ -147,7 +147,7 @@ _sit_aes() {
 				-k --key -i --identity -p --passphrase-file --passphrase-fd \
 				-P --ask-passphrase --pass-ops --pass-mem --max-pass-ops --max-pass-mem \
 				--deadline --gen-key --gen-identity --public -o --output -f --force \
-				-v --verbose --progress -h --help --version
+				--mode --commit-fd -v --verbose --progress -h --help --version
 			return
 		fi
 	fi
@@ -165,7 +165,8 @@ _sit_load() {
 		--to)
 			_sit_to_formats
 			return ;;
-		--max-dim | --max-width | --max-height | --max-pixels | --max-input)
+		--max-dim | --max-width | --max-height | --max-pixels | --max-input | --mode | \
+			--commit-fd)
 			return ;;
 		-o | --output)
 			_sit_files any
@@ -175,7 +176,7 @@ _sit_load() {
 		if [[ $cur == -* ]]; then
 			_sit_opts --strip --to --max-dim --allow-8bit --info --max-width \
 				--max-height --max-pixels --max-input -o --output -f --force \
-				-v --verbose -h --help --version
+				--mode --commit-fd -v --verbose -h --help --version
 			return
 		fi
 	fi
@@ -187,7 +188,7 @@ _sit_visual() {
 	_init_completion -s || return
 	if ! _sit_after_dashdash; then
 		case $prev in
-		-w | --width)
+		-w | --width | --mode | --commit-fd)
 			return ;;
 		-o | --output)
 			_sit_files any
@@ -196,7 +197,7 @@ _sit_visual() {
 		$split && return
 		if [[ $cur == -* ]]; then
 			_sit_opts -e --encode -d --decode -w --width --png --pam -o --output \
-				-f --force -v --verbose -h --help --version
+				-f --force --mode --commit-fd -v --verbose -h --help --version
 			return
 		fi
 	fi
@@ -209,7 +210,7 @@ _sit_share() {
 	_init_completion -s || return
 	if ! _sit_after_dashdash; then
 		case $prev in
-		-k | -n)
+		-k | -n | --mode | --commit-fd)
 			return ;;
 		-i | --input | -o | --output)
 			_sit_files any
@@ -218,7 +219,7 @@ _sit_share() {
 		$split && return
 		if [[ $cur == -* ]]; then
 			_sit_opts -k -n -i --input -o --output --png --pam --bytes -f --force \
-				-v --verbose -h --help --version
+				--mode --commit-fd -v --verbose -h --help --version
 			return
 		fi
 	fi
@@ -231,13 +232,16 @@ _sit_unshare() {
 	_init_completion -s || return
 	if ! _sit_after_dashdash; then
 		case $prev in
+		--mode | --commit-fd)
+			return ;;
 		-o | --output)
 			_sit_files any
 			return ;;
 		esac
 		$split && return
 		if [[ $cur == -* ]]; then
-			_sit_opts -o --output --png --pam -f --force -v --verbose -h --help --version
+			_sit_opts -o --output --png --pam -f --force --mode --commit-fd -v --verbose \
+				-h --help --version
 			return
 		fi
 	fi
