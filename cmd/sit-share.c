@@ -174,7 +174,7 @@ start_input(const struct opts *o, int fd, sit_spool *spool, struct input *in)
 		sit_die_err(&e);
 	in->image = !o->bytes && shares_as_image(sit_img_sniff(head, len));
 	if (in->image) {
-		if (sit_pix_reader_open_head(&in->r, fd, head, len, in->what, &e) != 0)
+		if (sit_pix_reader_open_head(&in->r, fd, head, len, 0, in->what, &e) != 0)
 			sit_die_err(&e);
 		in->length = in->r.size;
 	} else {

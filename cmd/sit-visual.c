@@ -313,7 +313,7 @@ decode(const struct opts *o)
 		pass_through(fd, head, head_len, &out, in_name(o));
 		return;
 	}
-	if (sit_pix_reader_open_head(&r, fd, head, head_len, in_name(o), &e) != 0)
+	if (sit_pix_reader_open_head(&r, fd, head, head_len, 1, in_name(o), &e) != 0)
 		sit_die(e.code, "%s is not a sit-visual image: %s", in_name(o), e.msg);
 	read_header(&r, in_name(o), hdr, &h);
 	sit_pixhdr_sum_init(&st, hdr);

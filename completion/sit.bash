@@ -92,7 +92,7 @@ _sit() {
 		-k | --key | -p | --passphrase-file | -R | --recipients-file | -i | --identity)
 			_sit_files key
 			return ;;
-		-r | --recipient | --passphrase-fd | -w | --width | --max-dim | --deadline | -j | --jobs)
+		-r | --recipient | --passphrase-fd | -w | --width | --max-dim | --deadline | --mode | -j | --jobs)
 			return ;;
 		--shares)
 			[[ $mode == encrypt ]] && return ;;
@@ -118,7 +118,7 @@ _sit() {
 				_sit_opts "$both" -r --recipient -R --recipients-file --visual --shares \
 					-w --width --strip --to --max-dim
 			else
-				_sit_opts "$both" -i --identity --deadline --shares
+				_sit_opts "$both" -i --identity --deadline --shares --mode
 			fi
 			return
 		fi
@@ -196,8 +196,8 @@ _sit_visual() {
 		esac
 		$split && return
 		if [[ $cur == -* ]]; then
-			_sit_opts -e --encode -d --decode -w --width --png --pam -o --output \
-				-f --force --mode --commit-fd -v --verbose -h --help --version
+			_sit_opts -e --encode -d --decode -w --width --png --pam --pass-sealed \
+				-o --output -f --force --mode --commit-fd -v --verbose -h --help --version
 			return
 		fi
 	fi
@@ -248,6 +248,25 @@ _sit_unshare() {
 	_sit_files lossless
 }
 
+_sit_run() {
+	local cur prev words cword split
+	_init_completion -s || return
+	# After "--" come commands and theirs arguments: complete them as a
+	# command line of their own.
+	local i
+	for ((i = 1; i < cword; i++)); do
+		if [[ ${words[i]} == -- || ${words[i]} == '|' ]]; then
+			_command_offset $((i + 1))
+			return
+		fi
+	done
+	case $prev in
+	--deadline | --gate) return ;;
+	esac
+	$split && return
+	[[ $cur == -* ]] && _sit_opts --deadline --gate -h --help --version
+}
+
 _sit_gui() {
 	local cur prev words cword
 	_init_completion || return
@@ -261,6 +280,7 @@ _sit_gui() {
 complete -F _sit sit
 complete -F _sit_aes sit-aes
 complete -F _sit_load sit-load
+complete -F _sit_run sit-run
 complete -F _sit_visual sit-visual
 complete -F _sit_share sit-share
 complete -F _sit_unshare sit-unshare

@@ -378,9 +378,9 @@ fail:
 
 int
 sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
-	size_t head_len, const char *what, sit_err *e)
+	size_t head_len, int noise, const char *what, sit_err *e)
 {
-	return open_head(r, fd, head, head_len, 0, what, e);
+	return open_head(r, fd, head, head_len, noise, what, e);
 }
 
 /* In memory: sample bytes from POS, 16-bit samples turned big-endian. */

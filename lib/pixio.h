@@ -114,10 +114,11 @@ int sit_pix_read_rest(int fd, unsigned char **buf, size_t *len, size_t cap,
  * PNG: its rows over SIT_PIX_DEFLATE_RATIO).  For cipher images and
  * shares: one decoded in memory is held to SIT_PIX_NOISE_RATIO. */
 int sit_pix_reader_open(sit_pix_reader *r, int fd, const char *what, sit_err *e);
-/* The same after sit_pix_read_head(), for any image (sit-share's input:
- * no noise ratio); takes HEAD over (frees it). */
+/* The same after sit_pix_read_head(); takes HEAD over (frees it).  NOISE:
+ * nonzero for a cipher image or share (held to SIT_PIX_NOISE_RATIO as
+ * above), 0 for any image (sit-share's input). */
 int sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
-	size_t head_len, const char *what, sit_err *e);
+	size_t head_len, int noise, const char *what, sit_err *e);
 /* Exactly LEN more sample bytes into BUF (EX_DATAERR if the image ends).
  * A streamed PNG is checked as it goes, to the end of the file once the
  * last sample has been read: a CRC, the Adler-32, the length of the image

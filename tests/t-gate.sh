@@ -4,8 +4,8 @@
 # end of file or a closed pipe the program exits 75 and its directory stays
 # empty (no output, no temporary file); the program waits at the commit until
 # the gate is answered; sit-share names all of its shares or none, also
-# unsplit (SIT_NO_SANDBOX); standard output ignores the gate; a bad N is a
-# usage error.
+# unsplit (SIT_NO_SANDBOX); on standard output the gate holds the first
+# byte; a bad N is a usage error.
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 70
 
@@ -114,9 +114,12 @@ for g in y n; do
 	listed "SIT_NO_SANDBOX sit-share, '$g': all shares or none" "u$g" "$names"
 done
 
-# Standard output is written as the data comes: the gate does not apply.
-expect "standard output ignores the gate" 0 sit-load --commit-fd 3 "$png" 3<gn
+# A descriptor has no commit: the gate holds its first byte instead.
+expect "standard output, gate 'y': written" 0 sit-load --commit-fd 3 "$png" 3<gy
 same "standard output: the whole image" "$T/out" "$png"
+expect "standard output, gate 'n': nothing written, exit 75" 75 sit-load --commit-fd 3 "$png" 3<gn
+check "standard output, gate 'n': not a byte" test ! -s "$T/out"
+errmatch "standard output withheld: message" '^sit-load: standard output withheld: a stage before this one failed$'
 
 # A bad descriptor is a usage error, before anything is read.
 mkdir bad
