@@ -10,11 +10,13 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +41,7 @@ struct stage {
 struct opts {
 	unsigned deadline;
 	int gate;            /* descriptor number the last stage gets, or -1 */
+	int watch;           /* pidfd of --while-pid, or -1 */
 	struct stage st[MAX_STAGES];
 	unsigned n;
 };
@@ -56,11 +59,12 @@ on_signal(int sig)
 static noreturn void
 usage(void)
 {
-	printf("Usage: sit-run [--deadline SECONDS] [--gate N] -- CMD [ARG...] ['|' CMD [ARG...]]...\n"
+	printf("Usage: sit-run [--deadline SECONDS] [--gate N] [--while-pid P] -- CMD [ARG...] ['|' CMD [ARG...]]...\n"
 		"Run a pipeline; report the first stage that failed with its own message and code.\n\n"
 		"      --deadline S  stop every stage after S seconds: exit 75, ask for a resend\n"
 		"      --gate N      give the last stage descriptor N, where 'y' is written once\n"
 		"                    every other stage has succeeded (for its --commit-fd N)\n"
+		"      --while-pid P stop every stage (SIGTERM) when process P ends\n"
 		"  -h, --help        this help\n"
 		"      --version     the version\n");
 	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
@@ -72,6 +76,7 @@ parse(int argc, char **argv, struct opts *o)
 	static const struct option longs[] = {
 		{ "deadline", required_argument, NULL, 'd' },
 		{ "gate", required_argument, NULL, 'g' },
+		{ "while-pid", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -80,11 +85,21 @@ parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof *o);
 	o->gate = -1;
+	o->watch = -1;
 	/* "+": options end at the first command, whose own options are its own. */
 	while ((c = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->deadline = (unsigned)sit_cli_number("--deadline", optarg, 0, 86400); break;
 		case 'g': o->gate = (int)sit_cli_number("--gate", optarg, 3, 255); break;
+		case 'w':
+			/* A descriptor that becomes readable when the process ends:
+			 * no polling, no pid reuse. */
+			o->watch = (int)syscall(SYS_pidfd_open,
+				(pid_t)sit_cli_number("--while-pid", optarg, 1, INT32_MAX), 0);
+			if (o->watch < 0)
+				sit_die(errno == ESRCH ? EX_TEMPFAIL : EX_OSERR,
+					"--while-pid %s: %s", optarg, strerror(errno));
+			break;
 		case 'h': usage();
 		case 'V': sit_cli_version();
 		default: sit_cli_usage_error("unknown option");
@@ -226,8 +241,8 @@ run(struct opts *o, int gate)
 	int late = 0;
 
 	for (;;) {
-		struct pollfd pf[MAX_STAGES];
-		struct stage *who[MAX_STAGES];
+		struct pollfd pf[MAX_STAGES + 1];
+		struct stage *who[MAX_STAGES + 1];
 		int n = 0, wait_ms = -1, all_before = 1;
 
 		for (unsigned i = 0; i + 1 < o->n; i++)
@@ -249,6 +264,10 @@ run(struct opts *o, int gate)
 			}
 		if (n == 0)
 			break;
+		if (o->watch >= 0) {
+			pf[n] = (struct pollfd){ o->watch, POLLIN, 0 };
+			who[n++] = NULL;
+		}
 		if (got_signal) {
 			ended_by = got_signal;
 			got_signal = 0;
@@ -274,9 +293,18 @@ run(struct opts *o, int gate)
 				continue;
 			sit_die(EX_OSERR, "poll: %s", strerror(errno));
 		}
-		for (int i = 0; i < n; i++)
-			if (pf[i].revents)
+		for (int i = 0; i < n; i++) {
+			if (!pf[i].revents)
+				continue;
+			if (who[i] != NULL)
 				drain(who[i]);
+			else {
+				/* The --while-pid process is gone: so are we. */
+				close(o->watch);
+				o->watch = -1;
+				got_signal = SIGTERM;
+			}
+		}
 	}
 	if (gate >= 0)
 		close(gate);

@@ -261,10 +261,10 @@ _sit_run() {
 		fi
 	done
 	case $prev in
-	--deadline | --gate) return ;;
+	--deadline | --gate | --while-pid) return ;;
 	esac
 	$split && return
-	[[ $cur == -* ]] && _sit_opts --deadline --gate -h --help --version
+	[[ $cur == -* ]] && _sit_opts --deadline --gate --while-pid -h --help --version
 }
 
 _sit_gui() {

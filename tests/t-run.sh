@@ -67,4 +67,31 @@ wait "$parent" 2>/dev/null
 for _ in $(seq 20); do [ -z "$(pgrep -f 'sleep 33')" ] && break; sleep 0.1; done
 check "parent killed: the stages ended" test -z "$(pgrep -f 'sleep 33')"
 
+# --while-pid: the chain ends with the process it serves, even by SIGKILL.
+sleep 60 &
+watched=$!
+sit-run --while-pid "$watched" -- sleep 34 '|' sleep 35 &
+pid=$!
+sleep 0.3
+kill -KILL "$watched"
+wait "$pid"
+check "--while-pid: sit-run ends by SIGTERM when the process dies" test $? = 143
+sleep 0.2
+check "--while-pid: every stage ended" test -z "$(pgrep -f 'sleep 3[45]')"
+expect "--while-pid of a process that is gone: 75" 75 sit-run --while-pid "$watched" -- true
+
+# --while-pid: the chain ends with the process it serves, even by SIGKILL.
+sleep 60 &
+watched=$!
+sit-run --while-pid "$watched" -- sleep 34 '|' sleep 35 &
+pid=$!
+sleep 0.3
+kill -KILL "$watched"
+wait "$pid"
+check "--while-pid: sit-run ends by SIGTERM when the process dies" test $? = 143
+sleep 0.2
+check "--while-pid: every stage ended" test -z "$(pgrep -f 'sleep 3[45]')"
+expect "--while-pid of a process that is gone: 75" 75 sit-run --while-pid "$watched" -- true
+
+
 exit 0
