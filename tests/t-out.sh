@@ -232,7 +232,9 @@ done
 check "SIGKILL of the wrapper leaves only complete outputs (30 runs)" test "$ok" = 30
 shm_after=$(ls -A /dev/shm 2>/dev/null | grep -c '^sit' || true)
 check "nothing of sit's left in /dev/shm" test "$shm_after" -le "$shm_before"
-for _ in $(seq 20); do pgrep -f "$T/s\.1\.png|$T/wk" >/dev/null || break; sleep 0.1; done
-check "no process of a killed wrapper left" test -z "$(pgrep -f -- "-O wk|s.1.png s.2.png")"
+# Each chain ends when its wrapper does (sit-run --while-pid): give the
+# stages their moment to see the signal and go.
+for _ in $(seq 30); do [ -z "$(pgrep -f -- "-O wk|s.1.png s.2.png|wk/out")" ] && break; sleep 0.1; done
+check "no process of a killed wrapper left" test -z "$(pgrep -f -- "-O wk|s.1.png s.2.png|wk/out")"
 
 exit 0
