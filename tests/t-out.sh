@@ -203,7 +203,8 @@ notemp "nor in the inbox" inbox
 # the inputs and complete outputs, and nothing of sit's in /dev/shm.
 printf 'horse battery\n' >pass && chmod 600 pass
 sit encrypt -p pass --shares 2/2 -o s big.sit 2>/dev/null
-shm_before=$(ls -A /dev/shm 2>/dev/null | grep -c '^sit' || true)
+shm_count() { local n=0 f; for f in /dev/shm/sit*; do [ -e "$f" ] && n=$((n + 1)); done; echo "$n"; }
+shm_before=$(shm_count)
 mkdir wk
 ok=0
 for i in $(seq 30); do
@@ -230,7 +231,7 @@ for i in $(seq 30); do
 	rm -f wk/* wk/.[!.]*
 done
 check "SIGKILL of the wrapper leaves only complete outputs (30 runs)" test "$ok" = 30
-shm_after=$(ls -A /dev/shm 2>/dev/null | grep -c '^sit' || true)
+shm_after=$(shm_count)
 check "nothing of sit's left in /dev/shm" test "$shm_after" -le "$shm_before"
 # Each chain ends when its wrapper does (sit-run --while-pid): give the
 # stages their moment to see the signal and go.
