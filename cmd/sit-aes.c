@@ -37,7 +37,8 @@ enum mode { NONE, ENCRYPT, DECRYPT, GEN_KEY, GEN_IDENTITY, PUBLIC, GEN_SIGNING }
 enum {
 	OPT_PASS_FD = 256, OPT_GEN_KEY, OPT_GEN_ID, OPT_PUBLIC, OPT_DEADLINE,
 	OPT_PASS_OPS, OPT_PASS_MEM, OPT_MAX_OPS, OPT_MAX_MEM, OPT_PROGRESS, OPT_VERSION,
-	OPT_GEN_SIGNING, OPT_SIGN, OPT_FROM, OPT_FROM_FILE, OPT_LEDGER, OPT_MAX_AGE
+	OPT_GEN_SIGNING, OPT_SIGN, OPT_FROM, OPT_FROM_FILE, OPT_LEDGER, OPT_MAX_AGE,
+	OPT_MODE, OPT_COMMIT_FD
 };
 
 static const struct option longopts[] = {
@@ -66,6 +67,8 @@ static const struct option longopts[] = {
 	{ "max-age",          required_argument, NULL, OPT_MAX_AGE },
 	{ "output",           required_argument, NULL, 'o' },
 	{ "force",            no_argument,       NULL, 'f' },
+	{ "mode",             required_argument, NULL, OPT_MODE },
+	{ "commit-fd",        required_argument, NULL, OPT_COMMIT_FD },
 	{ "verbose",          no_argument,       NULL, 'v' },
 	{ "progress",         no_argument,       NULL, OPT_PROGRESS },
 	{ "help",             no_argument,       NULL, 'h' },
@@ -77,23 +80,31 @@ static void
 usage(void)
 {
 	puts("usage: sit-aes -e [-r RECIPIENT]... [-R FILE]... [-k KEYFILE]... [-p FILE | --passphrase-fd N | -P]\n"
-	     "               [--sign SIGNKEY] [--pass-ops N] [--pass-mem MIB] [-o OUTPUT] [-f] [-v]\n"
-	     "               [--progress] [INPUT]\n"
+	     "               [--sign SIGNKEY] [--pass-ops N] [--pass-mem MIB] [-o OUTPUT] [-f]\n"
+	     "               [--mode MODE] [--commit-fd N] [-v] [--progress] [INPUT]\n"
 	     "       sit-aes -d [-i IDENTITY]... [-k KEYFILE]... [-p FILE | --passphrase-fd N | -P]\n"
 	     "               [--from SIGNER]... [--from-file FILE]... [--replay-ledger FILE] [--max-age SECONDS]\n"
 	     "               [--deadline SECONDS] [--max-pass-ops N] [--max-pass-mem MIB]\n"
-	     "               [-o OUTPUT] [-f] [-v] [--progress] [INPUT]\n"
-	     "       sit-aes --gen-key [-o KEYFILE] [-f]\n"
-	     "       sit-aes --gen-identity [-o IDENTITY] [-f]\n"
-	     "       sit-aes --gen-signing-key [-o SIGNKEY] [-f]\n"
+	     "               [-o OUTPUT] [-f] [--mode MODE] [--commit-fd N] [-v] [--progress] [INPUT]\n"
+	     "       sit-aes --gen-key [-o KEYFILE] [-f] [--mode MODE] [--commit-fd N]\n"
+	     "       sit-aes --gen-identity [-o IDENTITY] [-f] [--mode MODE] [--commit-fd N]\n"
+	     "       sit-aes --gen-signing-key [-o SIGNKEY] [-f] [--mode MODE] [--commit-fd N]\n"
 	     "       sit-aes --public [-i IDENTITY | SECRETFILE]\n"
-	     "Seal or open a stream with AES-256-GCM; see sit-aes(1) and sit(5).");
+	     "Seal or open a stream with AES-256-GCM; see sit-aes(1) and sit(5).\n"
+	     "  --mode MODE     permissions of the -o file before the umask, octal (default\n"
+	     "                  0666 for -e, 0600 for -d and for keys)\n"
+	     "  --commit-fd N   name the -o file only after reading 'y' from descriptor N;\n"
+	     "                  anything else withholds it, exit 75 (standard output: its\n"
+	     "                  first byte)");
 }
 
 struct opts {
 	enum mode mode;
 	const char *output, *input, *passfile;
 	int passfd, ask, force, verbose, progress;
+	int commitfd;           /* --commit-fd, or -1 */
+	int perm_set;           /* --mode given */
+	mode_t perm;            /* the -o file's mode before the umask */
 	unsigned deadline;
 	const char *ledger;
 	unsigned long long max_age;   /* 0: no time window */
@@ -134,6 +145,7 @@ parse(int argc, char **argv, struct opts *o, sit_keyring *kr)
 	int c;
 
 	o->passfd = -1;
+	o->commitfd = -1;
 	while ((c = getopt_long(argc, argv, "edr:R:k:i:p:Po:fvh", longopts, NULL)) != -1) {
 		int rc = 0;
 		switch (c) {
@@ -163,6 +175,8 @@ parse(int argc, char **argv, struct opts *o, sit_keyring *kr)
 		case OPT_DEADLINE: o->deadline = (unsigned)sit_cli_number("--deadline", optarg, 0, 86400 * 365); break;
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;
+		case OPT_MODE: o->perm = sit_cli_mode("--mode", optarg); o->perm_set = 1; break;
+		case OPT_COMMIT_FD: o->commitfd = sit_cli_read_fd("--commit-fd", optarg); break;
 		case 'v': o->verbose = 1; break;
 		case OPT_PROGRESS: o->progress = 1; break;
 		case 'h': usage(); exit(0);
@@ -193,6 +207,13 @@ parse(int argc, char **argv, struct opts *o, sit_keyring *kr)
 	/* A ledger only keeps what the window lets in: it needs one. */
 	if (o->ledger != NULL && o->max_age == 0)
 		o->max_age = SIT_MAX_AGE_DEFAULT;
+	if (o->mode == PUBLIC && (o->perm_set || o->commitfd >= 0))
+		sit_cli_usage_error("--mode and --commit-fd are for -o; --public writes standard output");
+	if (o->commitfd >= 0 && o->commitfd == o->passfd)
+		sit_cli_usage_error("--commit-fd and --passphrase-fd need different descriptors");
+	/* Plaintext and keys are for their owner alone unless asked. */
+	if (!o->perm_set)
+		o->perm = o->mode == ENCRYPT ? 0666 : 0600;
 	if (o->mode == ENCRYPT)
 		check_alone(o, kr);
 }
@@ -268,16 +289,10 @@ run_stream(const struct opts *o, sit_keyring *kr)
 		sit_die_err(&e);
 	if (o->mode == ENCRYPT && (o->output == NULL || strcmp(o->output, "-") == 0) && isatty(1))
 		sit_cli_usage_error("will not write ciphertext to a terminal; use -o or a redirection");
-	if (sit_out_open(&out, o->output, o->force, 0666, &e) != 0)
+	if (sit_out_open(&out, o->output, o->force, o->perm, &e) != 0)
 		sit_die_err(&e);
 	sit_io_pipe_bigger(in);
 	sit_io_pipe_bigger(out.fd);
-	if (o->deadline > 0) {
-		char msg[160];
-		snprintf(msg, sizeof msg, "deadline of %u s passed, output discarded: "
-			"ask the sender to resend", o->deadline);
-		sit_out_deadline(o->deadline, sit_cli_prog(), msg);
-	}
 	/* Opened and locked before the sandbox, which allows no open() or
 	 * flock(); the lock is held to the end (ledger.h). */
 	if (o->ledger != NULL
@@ -314,12 +329,12 @@ run_stream(const struct opts *o, sit_keyring *kr)
 }
 
 static void
-write_text(const struct opts *o, const char *text, mode_t mode)
+write_text(const struct opts *o, const char *text)
 {
 	sit_err e = { 0 };
 	sit_out out;
 
-	if (sit_out_open(&out, o->output, o->force, mode, &e) != 0
+	if (sit_out_open(&out, o->output, o->force, o->perm, &e) != 0
 	    || sit_out_write(&out, text, strlen(text), &e) != 0
 	    || sit_out_commit(&out, &e) != 0) {
 		sit_out_abort(&out);
@@ -327,7 +342,7 @@ write_text(const struct opts *o, const char *text, mode_t mode)
 	}
 }
 
-/* Key generation: the secret goes to -o (mode 0600) or stdout. */
+/* Key generation: the secret goes to -o (mode 0600 unless --mode) or stdout. */
 static void
 generate(const struct opts *o)
 {
@@ -341,7 +356,7 @@ generate(const struct opts *o)
 	if (o->mode == GEN_KEY) {
 		sit_key_encode("sitkey1:", k, sec);
 		snprintf(text, 3 * SIT_KEY_TEXT_MAX + 64, "%s\n", sec);
-		write_text(o, text, 0600);
+		write_text(o, text);
 	} else if (o->mode == GEN_SIGNING) {
 		/* The file keeps the 32-byte seed; the key pair derives from it. */
 		unsigned char *sk = sodium_malloc(SIT_SIGN_SK_BYTES);
@@ -352,7 +367,7 @@ generate(const struct opts *o)
 		sit_key_encode("sitsigsec1:", k, sec);
 		sit_key_encode("sitsig1:", k + SIT_KEY_BYTES, pub);
 		snprintf(text, 3 * SIT_KEY_TEXT_MAX + 64, "# public key: %s\n%s\n", pub, sec);
-		write_text(o, text, 0600);
+		write_text(o, text);
 		if (o->output != NULL && strcmp(o->output, "-") != 0)
 			printf("%s\n", pub);
 	} else {
@@ -360,7 +375,7 @@ generate(const struct opts *o)
 		sit_key_encode("sitsec1:", k, sec);
 		sit_key_encode("sitpub1:", k + SIT_KEY_BYTES, pub);
 		snprintf(text, 3 * SIT_KEY_TEXT_MAX + 64, "# public key: %s\n%s\n", pub, sec);
-		write_text(o, text, 0600);
+		write_text(o, text);
 		if (o->output != NULL && strcmp(o->output, "-") != 0)
 			printf("%s\n", pub);
 	}
@@ -410,6 +425,18 @@ main(int argc, char **argv)
 	keyring = kr;
 	atexit(wipe_keyring);
 	parse(argc, argv, &o, kr);
+	/* Armed before anything can block (a passphrase, a fifo without a
+	 * writer, an output fifo without a reader, a stalled pipe), so that
+	 * the deadline covers the whole run. */
+	if (o.deadline > 0) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "deadline of %u s passed, output discarded: "
+			"ask the sender to resend", o.deadline);
+		sit_out_deadline(o.deadline, sit_cli_prog(), msg);
+	}
+	/* Before the sandbox splits the process: the parent keeps the gate. */
+	if (o.commitfd >= 0)
+		sit_out_gate(o.commitfd);
 	switch (o.mode) {
 	case ENCRYPT:
 	case DECRYPT:

@@ -25,6 +25,9 @@ enum target { TO_SAME, TO_PNG, TO_PNG_FAST, TO_JPEG, TO_PAM };
 typedef struct options {
 	const char *input, *output;
 	int force, verbose, strip, info, allow_8bit;
+	int commitfd;                   /* --commit-fd, or -1 */
+	int perm_set;                   /* --mode given */
+	mode_t perm;                    /* the -o file's mode before the umask */
 	enum target to;
 	int quality;
 	uint32_t max_dim;               /* 0: no downscaling */
@@ -33,7 +36,8 @@ typedef struct options {
 } options;
 
 enum { OPT_TO = 256, OPT_MAX_DIM, OPT_MAX_WIDTH, OPT_MAX_HEIGHT, OPT_MAX_PIXELS,
-	OPT_MAX_INPUT, OPT_ALLOW_8BIT, OPT_STRIP, OPT_INFO, OPT_VERSION };
+	OPT_MAX_INPUT, OPT_ALLOW_8BIT, OPT_STRIP, OPT_INFO, OPT_VERSION, OPT_MODE,
+	OPT_COMMIT_FD };
 
 static const struct option longopts[] = {
 	{ "strip",       no_argument,       NULL, OPT_STRIP },
@@ -47,6 +51,8 @@ static const struct option longopts[] = {
 	{ "max-input",   required_argument, NULL, OPT_MAX_INPUT },
 	{ "output",      required_argument, NULL, 'o' },
 	{ "force",       no_argument,       NULL, 'f' },
+	{ "mode",        required_argument, NULL, OPT_MODE },
+	{ "commit-fd",   required_argument, NULL, OPT_COMMIT_FD },
 	{ "verbose",     no_argument,       NULL, 'v' },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ "version",     no_argument,       NULL, OPT_VERSION },
@@ -58,7 +64,7 @@ usage(void)
 {
 	printf("usage: sit-load [--strip] [--to png[:fast]|jpeg[:QUALITY]|pam] [--max-dim N] [--allow-8bit]\n"
 		"                [--max-width N] [--max-height N] [--max-pixels N] [--max-input BYTES]\n"
-		"                [-o OUT] [-f] [-v] [INPUT]\n"
+		"                [-o OUT] [-f] [--mode MODE] [--commit-fd N] [-v] [INPUT]\n"
 		"       sit-load --info [INPUT]\n"
 		"Check that INPUT (default standard input) is a complete JPEG, PNG, BMP, GIF, TGA or\n"
 		"PNM/PAM image within the limits and write its bytes unchanged to OUT (default\n"
@@ -74,6 +80,9 @@ usage(void)
 		"  --max-pixels N    refuse images with more pixels (default %u)\n"
 		"  --max-input BYTES refuse larger input (default %llu)\n"
 		"  -o, --output OUT  write OUT atomically; -f replaces an existing file\n"
+		"  --mode MODE       OUT's permissions before the umask, octal (default 0666)\n"
+		"  --commit-fd N     name OUT only after reading 'y' from descriptor N; anything\n"
+		"                    else withholds it, exit 75 (not for standard output or a fifo)\n"
 		"  -v, --verbose     say what was done\n",
 		JPEG_QUALITY_DEFAULT, SIT_IMG_MAX_WIDTH_DEFAULT, SIT_IMG_MAX_HEIGHT_DEFAULT,
 		SIT_IMG_MAX_PIXELS_DEFAULT, MAX_INPUT_DEFAULT);
@@ -101,7 +110,8 @@ parse_to(options *o, const char *arg)
 static void
 check_options(const options *o)
 {
-	if (o->info && (o->strip || o->to != TO_SAME || o->max_dim || o->output))
+	if (o->info && (o->strip || o->to != TO_SAME || o->max_dim || o->output || o->perm_set
+	    || o->commitfd >= 0))
 		sit_cli_usage_error("--info only describes the input; it takes no other output option");
 	if (o->strip && o->to != TO_SAME)
 		sit_cli_usage_error("--strip keeps the encoding; --to re-encodes, which drops metadata anyway");
@@ -119,6 +129,8 @@ parse_args(int argc, char **argv, options *o)
 	o->quality = JPEG_QUALITY_DEFAULT;
 	o->max_input = MAX_INPUT_DEFAULT;
 	o->lim = def;
+	o->commitfd = -1;
+	o->perm = 0666;
 	while ((c = getopt_long(argc, argv, "o:fvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_STRIP: o->strip = 1; break;
@@ -143,6 +155,8 @@ parse_args(int argc, char **argv, options *o)
 			break;
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;
+		case OPT_MODE: o->perm = sit_cli_mode("--mode", optarg); o->perm_set = 1; break;
+		case OPT_COMMIT_FD: o->commitfd = sit_cli_read_fd("--commit-fd", optarg); break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(); exit(0);
 		case OPT_VERSION: sit_cli_version();
@@ -242,11 +256,14 @@ main(int argc, char **argv)
 
 	sit_cli_init("sit-load");
 	parse_args(argc, argv, &o);
+	/* Before the sandbox splits the process: the parent keeps the gate. */
+	if (o.commitfd >= 0)
+		sit_out_gate(o.commitfd);
 	read_input(&o, &buf, &len);
 	/* Open the output before the decoder sees a byte, so that decoding
 	 * runs confined (sandbox.h).  It is a temporary file until the commit:
 	 * bad input still leaves nothing behind (sit_die removes it). */
-	if (!o.info && sit_out_open(&out, o.output, o.force, 0666, &e) < 0)
+	if (!o.info && sit_out_open(&out, o.output, o.force, o.perm, &e) < 0)
 		sit_die_err(&e);
 	if ((rc = sit_sandbox_enter(o.info ? 0 : sit_sandbox_out_flags(&out), &e)) < 0)
 		sit_die_err(&e);

@@ -25,6 +25,8 @@ struct opts {
 	int bytes;                /* never treat the input as an image */
 	int force;
 	int verbose;
+	int commitfd;             /* --commit-fd, or -1 */
+	mode_t perm;              /* the shares' mode before the umask */
 	const char *prefix;
 	const char *in;
 	char **outs;              /* N names, or NULL with a prefix */
@@ -49,11 +51,15 @@ struct input {
 	const char *what;
 };
 
+enum { OPT_MODE = 256, OPT_COMMIT_FD };
+
 static noreturn void
 usage(void)
 {
-	printf("Usage: sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] [-v] OUT1 ... OUTN\n"
-		"       sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] [-v] -o PREFIX\n"
+	printf("Usage: sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] [--mode MODE]\n"
+		"                 [--commit-fd N] [-v] OUT1 ... OUTN\n"
+		"       sit-share [-k K] [-n N] [--png|--pam] [--bytes] [-i INPUT] [-f] [--mode MODE]\n"
+		"                 [--commit-fd N] [-v] -o PREFIX\n"
 		"Split the input into N image shares, any K of which rebuild it.\n\n"
 		"  -k K             shares needed to rebuild (2..N, default 2)\n"
 		"  -n N             shares made (K..255; default: the number of OUTs, or 2)\n"
@@ -63,6 +69,11 @@ usage(void)
 		"      --pam        write every share as PAM whatever its name\n"
 		"      --bytes      share the input's bytes even when it is a PNG or PAM\n"
 		"  -f, --force      replace existing output files\n"
+		"      --mode MODE  the shares' permissions before the umask, octal (default 0666)\n"
+		"      --commit-fd N\n"
+		"                   name the shares only after reading 'y' from descriptor N;\n"
+		"                   anything else withholds them all, exit 75 (not for standard\n"
+		"                   output or fifos)\n"
 		"  -v, --verbose    say whether the sandbox is in force\n"
 		"  -h, --help       this help\n"
 		"      --version    the version\n");
@@ -79,6 +90,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "pam", no_argument, NULL, 'm' },
 		{ "bytes", no_argument, NULL, 'b' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "commit-fd", required_argument, NULL, OPT_COMMIT_FD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -89,6 +102,8 @@ parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof *o);
 	o->k = 2;
+	o->commitfd = -1;
+	o->perm = 0666;
 	while ((c = getopt_long(argc, argv, "k:n:i:o:fvh", longs, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->k = (unsigned)sit_cli_number("-k", optarg, 2, SIT_SHAMIR_MAX_N); break;
@@ -99,6 +114,8 @@ parse(int argc, char **argv, struct opts *o)
 		case 'm': o->format = c; break;
 		case 'b': o->bytes = 1; break;
 		case 'f': o->force = 1; break;
+		case OPT_MODE: o->perm = sit_cli_mode("--mode", optarg); break;
+		case OPT_COMMIT_FD: o->commitfd = sit_cli_read_fd("--commit-fd", optarg); break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage();
 		case 'V': sit_cli_version();
@@ -157,7 +174,7 @@ start_input(const struct opts *o, int fd, sit_spool *spool, struct input *in)
 		sit_die_err(&e);
 	in->image = !o->bytes && shares_as_image(sit_img_sniff(head, len));
 	if (in->image) {
-		if (sit_pix_reader_open_head(&in->r, fd, head, len, in->what, &e) != 0)
+		if (sit_pix_reader_open_head(&in->r, fd, head, len, 0, in->what, &e) != 0)
 			sit_die_err(&e);
 		in->length = in->r.size;
 	} else {
@@ -223,7 +240,7 @@ open_share(const struct opts *o, unsigned i, struct share *s)
 	sit_err e = { 0 };
 
 	share_name(o, i, s);
-	if (sit_out_open(&s->out, s->name, o->force, 0666, &e) != 0)
+	if (sit_out_open(&s->out, s->name, o->force, o->perm, &e) != 0)
 		sit_die_err(&e);
 }
 
@@ -442,11 +459,14 @@ main(int argc, char **argv)
 	sit_spool spool_mem, *spool;
 	sit_pixhdr h;
 	sit_err e = { 0 };
-	unsigned flags = 0, threads;
+	unsigned flags = 0, threads, commit_threads;
 	int rc, fd;
 
 	sit_cli_init("sit-share");
 	parse(argc, argv, &o);
+	/* Before the sandbox splits the process: the parent keeps the gate. */
+	if (o.commitfd >= 0)
+		sit_out_gate(o.commitfd);
 	if (sit_shamir_split_init(&sp, o.k, o.n, &e) != 0)
 		sit_die_err(&e);
 	fd = open_input_fd(&o);
@@ -465,6 +485,10 @@ main(int argc, char **argv)
 		sit_die_err(&e);
 	if (o.verbose)
 		sit_warn("%s", sit_sandbox_describe(rc));
+	/* Unsplit (SIT_NO_SANDBOX), the commits read the gate themselves, and
+	 * two threads reading it at once could let one share through and
+	 * withhold the next: one at a time then, all or none. */
+	commit_threads = o.commitfd >= 0 && rc == SIT_SANDBOX_DISABLED ? 0 : threads;
 	start_input(&o, fd, spool, &in);
 	memset(&h, 0, sizeof h);
 	share_shape(&in, &h);
@@ -476,7 +500,7 @@ main(int argc, char **argv)
 	split_all(&in, &sp, sh, threads);
 	if (!in.image && sit_pix_src_end(&in.src, in.what, &e) != 0)
 		sit_die_err(&e);
-	finish_all(sh, o.n, threads);
+	finish_all(sh, o.n, commit_threads);
 	sit_shamir_split_free(&sp);
 	if (spool != NULL)
 		sit_spool_close(spool);

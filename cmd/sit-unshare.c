@@ -22,6 +22,8 @@ struct opts {
 	int format;               /* 0 by name, 'p' PNG, 'm' PAM (image shares) */
 	int force;
 	int verbose;
+	int commitfd;             /* --commit-fd, or -1 */
+	mode_t perm;              /* the -o file's mode before the umask */
 	const char *out;
 	const char *const *shares;
 	unsigned count;
@@ -36,15 +38,22 @@ struct sink {
 	sit_img_sink to;          /* the rebuilt stream: OUT or W */
 };
 
+enum { OPT_MODE = 256, OPT_COMMIT_FD };
+
 static noreturn void
 usage(void)
 {
-	printf("Usage: sit-unshare [-o OUT] [-f] [-v] [--png|--pam] SHARE...\n"
+	printf("Usage: sit-unshare [-o OUT] [-f] [--mode MODE] [--commit-fd N] [-v] [--png|--pam]\n"
+		"                   SHARE...\n"
 		"Rebuild the stream (or image) that sit-share split, from K of its shares.\n\n"
 		"  -o, --output F   write F atomically (default: standard output)\n"
 		"      --png        an image rebuilt is written as PNG (default: by name)\n"
 		"      --pam        an image rebuilt is written as PAM\n"
 		"  -f, --force      replace an existing output file\n"
+		"      --mode MODE  OUT's permissions before the umask, octal (default 0666)\n"
+		"      --commit-fd N\n"
+		"                   name OUT only after reading 'y' from descriptor N; anything\n"
+		"                   else withholds it, exit 75 (not for standard output or a fifo)\n"
 		"  -v, --verbose    say whether the sandbox is in force\n"
 		"  -h, --help       this help\n"
 		"      --version    the version\n");
@@ -59,6 +68,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "png", no_argument, NULL, 'p' },
 		{ "pam", no_argument, NULL, 'm' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "commit-fd", required_argument, NULL, OPT_COMMIT_FD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -67,12 +78,16 @@ parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof *o);
+	o->commitfd = -1;
+	o->perm = 0666;
 	while ((c = getopt_long(argc, argv, "o:fvh", longs, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'p':
 		case 'm': o->format = c; break;
 		case 'f': o->force = 1; break;
+		case OPT_MODE: o->perm = sit_cli_mode("--mode", optarg); break;
+		case OPT_COMMIT_FD: o->commitfd = sit_cli_read_fd("--commit-fd", optarg); break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage();
 		case 'V': sit_cli_version();
@@ -95,7 +110,7 @@ open_sink(const struct opts *o, struct sink *k)
 	sit_err e = { 0 };
 
 	memset(k, 0, sizeof *k);
-	if (sit_out_open(&k->out, o->out, o->force, 0666, &e) != 0)
+	if (sit_out_open(&k->out, o->out, o->force, o->perm, &e) != 0)
 		sit_die_err(&e);
 }
 
@@ -131,6 +146,9 @@ main(int argc, char **argv)
 
 	sit_cli_init("sit-unshare");
 	parse(argc, argv, &o);
+	/* Before the sandbox splits the process: the parent keeps the gate. */
+	if (o.commitfd >= 0)
+		sit_out_gate(o.commitfd);
 	if (sodium_init() < 0)
 		sit_die(EX_OSERR, "libsodium cannot be initialised");
 	/* Open them all before reading any: fifos fed by one sit-share open

@@ -92,7 +92,7 @@ _sit() {
 		-k | --key | -p | --passphrase-file | -R | --recipients-file | -i | --identity)
 			_sit_files key
 			return ;;
-		-r | --recipient | --passphrase-fd | -w | --width | --max-dim | --deadline | -j | --jobs)
+		-r | --recipient | --passphrase-fd | -w | --width | --max-dim | --deadline | --mode | -j | --jobs)
 			return ;;
 		--shares)
 			[[ $mode == encrypt ]] && return ;;
@@ -118,7 +118,7 @@ _sit() {
 				_sit_opts "$both" -r --recipient -R --recipients-file --visual --shares \
 					-w --width --strip --to --max-dim
 			else
-				_sit_opts "$both" -i --identity --deadline --shares
+				_sit_opts "$both" -i --identity --deadline --shares --mode
 			fi
 			return
 		fi
@@ -136,7 +136,7 @@ _sit_aes() {
 			_sit_files key
 			return ;;
 		-r | --recipient | --passphrase-fd | --pass-ops | --pass-mem | --max-pass-ops | \
-			--max-pass-mem | --deadline | --from | --max-age)
+			--max-pass-mem | --deadline | --from | --max-age | --mode | --commit-fd)
 			return ;;
 		-o | --output | --replay-ledger)
 			_sit_files any
@@ -149,7 +149,7 @@ _sit_aes() {
 				-P --ask-passphrase --pass-ops --pass-mem --max-pass-ops --max-pass-mem \
 				--deadline --gen-key --gen-identity --public -o --output -f --force \
 				--gen-signing-key --sign --from --from-file --replay-ledger --max-age \
-				-v --verbose --progress -h --help --version
+				--mode --commit-fd -v --verbose --progress -h --help --version
 			return
 		fi
 	fi
@@ -167,7 +167,8 @@ _sit_load() {
 		--to)
 			_sit_to_formats
 			return ;;
-		--max-dim | --max-width | --max-height | --max-pixels | --max-input)
+		--max-dim | --max-width | --max-height | --max-pixels | --max-input | --mode | \
+			--commit-fd)
 			return ;;
 		-o | --output)
 			_sit_files any
@@ -177,7 +178,7 @@ _sit_load() {
 		if [[ $cur == -* ]]; then
 			_sit_opts --strip --to --max-dim --allow-8bit --info --max-width \
 				--max-height --max-pixels --max-input -o --output -f --force \
-				-v --verbose -h --help --version
+				--mode --commit-fd -v --verbose -h --help --version
 			return
 		fi
 	fi
@@ -189,7 +190,7 @@ _sit_visual() {
 	_init_completion -s || return
 	if ! _sit_after_dashdash; then
 		case $prev in
-		-w | --width)
+		-w | --width | --mode | --commit-fd)
 			return ;;
 		-o | --output)
 			_sit_files any
@@ -197,8 +198,8 @@ _sit_visual() {
 		esac
 		$split && return
 		if [[ $cur == -* ]]; then
-			_sit_opts -e --encode -d --decode -w --width --png --pam -o --output \
-				-f --force -v --verbose -h --help --version
+			_sit_opts -e --encode -d --decode -w --width --png --pam --pass-sealed \
+				-o --output -f --force --mode --commit-fd -v --verbose -h --help --version
 			return
 		fi
 	fi
@@ -211,7 +212,7 @@ _sit_share() {
 	_init_completion -s || return
 	if ! _sit_after_dashdash; then
 		case $prev in
-		-k | -n)
+		-k | -n | --mode | --commit-fd)
 			return ;;
 		-i | --input | -o | --output)
 			_sit_files any
@@ -220,7 +221,7 @@ _sit_share() {
 		$split && return
 		if [[ $cur == -* ]]; then
 			_sit_opts -k -n -i --input -o --output --png --pam --bytes -f --force \
-				-v --verbose -h --help --version
+				--mode --commit-fd -v --verbose -h --help --version
 			return
 		fi
 	fi
@@ -233,17 +234,39 @@ _sit_unshare() {
 	_init_completion -s || return
 	if ! _sit_after_dashdash; then
 		case $prev in
+		--mode | --commit-fd)
+			return ;;
 		-o | --output)
 			_sit_files any
 			return ;;
 		esac
 		$split && return
 		if [[ $cur == -* ]]; then
-			_sit_opts -o --output --png --pam -f --force -v --verbose -h --help --version
+			_sit_opts -o --output --png --pam -f --force --mode --commit-fd -v --verbose \
+				-h --help --version
 			return
 		fi
 	fi
 	_sit_files lossless
+}
+
+_sit_run() {
+	local cur prev words cword split
+	_init_completion -s || return
+	# After "--" come commands and theirs arguments: complete them as a
+	# command line of their own.
+	local i
+	for ((i = 1; i < cword; i++)); do
+		if [[ ${words[i]} == -- || ${words[i]} == '|' ]]; then
+			_command_offset $((i + 1))
+			return
+		fi
+	done
+	case $prev in
+	--deadline | --gate | --while-pid) return ;;
+	esac
+	$split && return
+	[[ $cur == -* ]] && _sit_opts --deadline --gate --while-pid -h --help --version
 }
 
 _sit_gui() {
@@ -259,6 +282,7 @@ _sit_gui() {
 complete -F _sit sit
 complete -F _sit_aes sit-aes
 complete -F _sit_load sit-load
+complete -F _sit_run sit-run
 complete -F _sit_visual sit-visual
 complete -F _sit_share sit-share
 complete -F _sit_unshare sit-unshare

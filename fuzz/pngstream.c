@@ -13,8 +13,9 @@
  *   - then both give the same shape and the same samples, byte for byte
  *     (differential: our filters and stored blocks against stb_image's);
  *   - the streamed samples can be read in any piece sizes;
- *   - a compressed block after stored ones (inflated in memory, after the
- *     last 32 KiB streamed) gives the samples stb_image gives.
+ *   - compressed blocks, first or after stored ones (inflated as they
+ *     come, in lib/pngstream.c's own inflater), give the samples
+ *     stb_image's inflater gives.
  * A mutated chunk fails its CRC and ends a run early, so for most inputs
  * (size not a multiple of 4) the harness first sets every chunk's CRC right;
  * the samples are compared once all are read, even if the Adler-32 or the

@@ -13,14 +13,17 @@
 #define SIT_CLI_H
 
 #include <stdnoreturn.h>
+#include <sys/types.h>
 
 #include "err.h"
 
 #define SIT_VERSION "0.2.0"
 
-/* Remember the program name for messages; also make stdout/stderr unbuffered
- * enough for one-line messages and ignore SIGPIPE so that a closed pipe shows
- * up as an EPIPE write error we can report and clean up after. */
+/* Remember the program name for messages; turn core dumps off (RLIMIT_CORE 0
+ * and not dumpable: every program holds plaintext or keys; exit 71 if that
+ * cannot be done); ignore SIGPIPE so that a closed pipe shows up as an EPIPE
+ * write error we can report and clean up after; install the signal handlers
+ * that remove temporary output files. */
 void sit_cli_init(const char *prog);
 const char *sit_cli_prog(void);
 
@@ -37,5 +40,13 @@ noreturn void sit_cli_usage_error(const char *fmt, ...) __attribute__((format(pr
 /* Parse a decimal number in [min, max] for option OPT, or die with exit 64. */
 unsigned long long sit_cli_number(const char *opt, const char *arg,
 	unsigned long long min, unsigned long long max);
+
+/* Parse an octal file mode in [0, 0777] ("600", "0644") for option OPT
+ * (--mode), or die with exit 64. */
+mode_t sit_cli_mode(const char *opt, const char *arg);
+
+/* Parse a descriptor number for option OPT that is open for reading
+ * (--commit-fd), or die with exit 64. */
+int sit_cli_read_fd(const char *opt, const char *arg);
 
 #endif

@@ -339,22 +339,6 @@ sit_out_open(sit_out *o, const char *path, int force, mode_t mode, sit_err *e)
 	return open_unnamed(o, e);
 }
 
-int
-sit_out_write(sit_out *o, const void *buf, size_t len, sit_err *e)
-{
-	if (sit_io_write(o->fd, buf, len) != 0)
-		return sit_err_sys(e, EX_IOERR, "cannot write %s", sit_out_name(o));
-	return 0;
-}
-
-int
-sit_out_writev(sit_out *o, const struct iovec *iov, int n, sit_err *e)
-{
-	if (sit_io_writev(o->fd, iov, n) != 0)
-		return sit_err_sys(e, EX_IOERR, "cannot write %s", sit_out_name(o));
-	return 0;
-}
-
 /* Read the gate once; 0 if it is open. */
 static int
 gate_pass(const sit_out *o, sit_err *e)
@@ -371,7 +355,28 @@ gate_pass(const sit_out *o, sit_err *e)
 	}
 	if (gate_state > 0)
 		return 0;
-	return sit_err_set(e, EX_TEMPFAIL, "%s withheld: a stage before this one failed", o->path);
+	return sit_err_set(e, EX_TEMPFAIL, "%s withheld: a stage before this one failed", sit_out_name(o));
+}
+
+int
+sit_out_write(sit_out *o, const void *buf, size_t len, sit_err *e)
+{
+	/* A descriptor has no commit: the gate holds its first byte. */
+	if (o->direct && gate_pass(o, e) != 0)
+		return -1;
+	if (sit_io_write(o->fd, buf, len) != 0)
+		return sit_err_sys(e, EX_IOERR, "cannot write %s", sit_out_name(o));
+	return 0;
+}
+
+int
+sit_out_writev(sit_out *o, const struct iovec *iov, int n, sit_err *e)
+{
+	if (o->direct && gate_pass(o, e) != 0)
+		return -1;
+	if (sit_io_writev(o->fd, iov, n) != 0)
+		return sit_err_sys(e, EX_IOERR, "cannot write %s", sit_out_name(o));
+	return 0;
 }
 
 /* Give the unnamed file FD the name NAME in DIRFD.  AT_EMPTY_PATH needs

@@ -73,10 +73,13 @@ const char *sit_out_name(const sit_out *o);
 /* Nonzero when O will need a name at commit time (not a descriptor). */
 int sit_out_named(const sit_out *o);
 
-/* A commit gate: before the first output is named, read one byte from FD;
- * 'y' lets the commits go on, anything else (or end of file) withholds every
- * output with EX_TEMPFAIL.  For a wrapper that knows whether the stages
- * before this one succeeded (--commit-fd in the programs' man pages). */
+/* A commit gate: before the first output is named (or the first byte goes
+ * to a descriptor), read one byte from FD; 'y' lets the commits go on,
+ * anything else (or end of file) withholds every output with EX_TEMPFAIL.
+ * For a wrapper that knows whether the stages before this one succeeded
+ * (--commit-fd in the programs' man pages); a program that writes a
+ * descriptor as it reads must not be gated there (it would wait for stages
+ * that wait for it). */
 void sit_out_gate(int fd);
 
 /* Split the process (call it single-threaded, after every output is open):

@@ -147,10 +147,32 @@ sit_pix_read_rest(int fd, unsigned char **buf, size_t *len, size_t cap, size_t m
 	}
 }
 
-/* A PAM or PNM whose raster is already our byte stream: stream it. */
-static int
-open_streamed(sit_pix_reader *r, const sit_img_pam_header *ph)
+/* Bytes the input can still give, HEAD's unread ones included: known for
+ * a regular file only (else UINT64_MAX). */
+static uint64_t
+bytes_left(const sit_pix_reader *r, size_t head_used)
 {
+	struct stat st;
+	off_t at = lseek(r->fd, 0, SEEK_CUR);
+
+	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode) || at < 0 || st.st_size < at)
+		return UINT64_MAX;
+	return (uint64_t)(r->head_len - head_used) + (uint64_t)(st.st_size - at);
+}
+
+/* A PAM or PNM whose raster is already our byte stream: stream it.  From
+ * a regular file too short for the raster its header promises, refused
+ * now, before a byte of it goes out (on a pipe, the end of the raster
+ * shows when it comes). */
+static int
+open_streamed(sit_pix_reader *r, const sit_img_pam_header *ph, sit_err *e)
+{
+	uint64_t left = bytes_left(r, ph->header_len);
+
+	if (left < ph->raster_len)
+		return sit_err_set(e, EX_DATAERR, "truncated %s: %llu of %zu raster bytes",
+			sit_img_format_name(r->format), (unsigned long long)left,
+			ph->raster_len);
 	r->width = ph->width;
 	r->height = ph->height;
 	r->channels = ph->channels;
@@ -160,10 +182,24 @@ open_streamed(sit_pix_reader *r, const sit_img_pam_header *ph)
 	return 0;
 }
 
-/* The whole file in memory, decoded: HEAD holds its first bytes (CAP
- * allocated). */
+/* 0 if SIZE bytes of samples from LEN bytes of FORMAT can be a cipher
+ * image or share (SIT_PIX_NOISE_RATIO in pixio.h). */
 static int
-open_decoded(sit_pix_reader *r, size_t cap, const char *what, sit_err *e)
+noise_fits(uint64_t size, size_t len, sit_img_format format, sit_err *e)
+{
+	if (size / SIT_PIX_NOISE_RATIO > len + SIT_PIX_NOISE_SLACK / SIT_PIX_NOISE_RATIO)
+		return sit_err_set(e, EX_DATAERR, "%s of %zu bytes is too small for %llu "
+			"sample bytes of noise (a cipher image or share)",
+			sit_img_format_name(format), len, (unsigned long long)size);
+	return 0;
+}
+
+/* The whole file in memory, decoded: HEAD holds its first bytes (CAP
+ * allocated).  The decoders take memory for every sample whatever the
+ * file holds (a 146 KB palette PNG of 65535 x 2288 zeros decodes to
+ * 450 MB through 735 MB), so with NOISE the shape is looked at first. */
+static int
+open_decoded(sit_pix_reader *r, size_t cap, int noise, const char *what, sit_err *e)
 {
 	sit_img_header h;
 	size_t len = r->head_len;
@@ -171,6 +207,15 @@ open_decoded(sit_pix_reader *r, size_t cap, const char *what, sit_err *e)
 
 	if (sit_pix_read_rest(r->fd, &r->head, &len, cap, SIT_PIX_FILE_MAX, what, e) != 0)
 		return -1;
+	if (noise) {
+		sit_img shape;
+
+		if (sit_img_probe(r->head, len, NULL, &h, e) != 0)
+			return -1;
+		shape = (sit_img){ h.width, h.height, h.channels, h.depth, NULL };
+		if (noise_fits(sit_img_size(&shape), len, h.format, e) != 0)
+			return -1;
+	}
 	rc = sit_img_decode(r->head, len, NULL, &r->img, &h, e);
 	free(r->head);
 	r->head = NULL;
@@ -202,19 +247,20 @@ read_fd(void *ctx, void *buf, size_t len)
 }
 
 /* 1 streaming, 0 to be decoded whole (HEAD then holds every byte read so
- * far, CAP allocated), -1 error. */
+ * far, CAP allocated), -1 error.  A regular file too small for the rows its
+ * IHDR promises, even deflated as far as deflate goes, is refused before
+ * a sample is read. */
 static int
 open_png(sit_pix_reader *r, size_t *cap, sit_err *e)
 {
 	sit_pngs_src src = { read_fd, (void *)(intptr_t)r->fd, 0, SIT_PIX_FILE_MAX };
+	uint64_t left = bytes_left(r, 0), rows;
 	sit_img_header h;
-	struct stat st;
 	int rc;
 
 	/* The end of a regular file can be checked without waiting on
 	 * anybody (see lib/pngstream.h). */
-	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode))
-		src.check_eof = 1;
+	src.check_eof = left != UINT64_MAX;
 	*cap = r->head_len;
 	rc = sit_pngs_open(&r->png, &src, &r->head, &r->head_len, cap, NULL, &h, e);
 	if (rc != SIT_PNGS_STREAM)
@@ -224,6 +270,11 @@ open_png(sit_pix_reader *r, size_t *cap, sit_err *e)
 	r->channels = h.channels;
 	r->depth = h.depth;
 	r->size = (uint64_t)h.width * h.height * h.channels * (h.depth / 8);
+	rows = r->size + h.height;      /* a filter byte a row */
+	if (left != UINT64_MAX && rows / SIT_PIX_DEFLATE_RATIO > left)
+		return sit_err_set(e, EX_DATAERR, "truncated PNG: %llu bytes cannot hold "
+			"%ux%u pixels (deflate packs at most %u bytes into one)",
+			(unsigned long long)left, h.width, h.height, SIT_PIX_DEFLATE_RATIO);
 	return 1;
 }
 
@@ -266,6 +317,9 @@ sit_pix_read_head(int fd, unsigned char **head, size_t *len, const char *what,
 	return 0;
 }
 
+static int open_head(sit_pix_reader *r, int fd, unsigned char *head, size_t head_len,
+	int noise, const char *what, sit_err *e);
+
 int
 sit_pix_reader_open(sit_pix_reader *r, int fd, const char *what, sit_err *e)
 {
@@ -274,12 +328,13 @@ sit_pix_reader_open(sit_pix_reader *r, int fd, const char *what, sit_err *e)
 
 	if (sit_pix_read_head(fd, &head, &len, what, e) != 0)
 		return -1;
-	return sit_pix_reader_open_head(r, fd, head, len, what, e);
+	return open_head(r, fd, head, len, 1, what, e);
 }
 
-int
-sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
-	size_t head_len, const char *what, sit_err *e)
+/* NOISE: a cipher image or share is read (sit_pix_reader_open). */
+static int
+open_head(sit_pix_reader *r, int fd, unsigned char *head, size_t head_len, int noise,
+	const char *what, sit_err *e)
 {
 	sit_img_pam_header ph;
 	size_t cap = head_len;
@@ -301,8 +356,11 @@ sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 				sit_img_format_name(r->format), what);
 		if (rc < 0)
 			goto fail;
-		if (ph.maxval == 255 || ph.maxval == 65535)
-			return open_streamed(r, &ph);
+		if (ph.maxval == 255 || ph.maxval == 65535) {
+			if ((rc = open_streamed(r, &ph, e)) < 0)
+				goto fail;
+			return 0;
+		}
 	}
 	if (r->format == SIT_IMG_PNG) {
 		if ((rc = open_png(r, &cap, e)) > 0)
@@ -310,12 +368,19 @@ sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
 		if (rc < 0)
 			goto fail;
 	}
-	rc = open_decoded(r, cap, what, e);
+	rc = open_decoded(r, cap, noise, what, e);
 	if (rc == 0)
 		return 0;
 fail:
 	sit_pix_reader_close(r);
 	return rc;
+}
+
+int
+sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
+	size_t head_len, int noise, const char *what, sit_err *e)
+{
+	return open_head(r, fd, head, head_len, noise, what, e);
 }
 
 /* In memory: sample bytes from POS, 16-bit samples turned big-endian. */

@@ -46,6 +46,21 @@ void sit_pix_writer_abort(sit_pix_writer *w);
  * image the default limits allow, 16-bit RGBA, is below it). */
 #define SIT_PIX_FILE_MAX ((size_t)1300 * 1024 * 1024)
 
+/* The most bytes deflate makes of one (a 258-byte match in two 1-bit
+ * codes): a PNG from a file smaller than its rows over this is refused
+ * before a sample is read. */
+#define SIT_PIX_DEFLATE_RATIO 1032u
+
+/* A cipher image or share (sit_pix_reader_open) decoded in memory (not
+ * streamed: see below) may have at most this many times as many sample
+ * bytes as its file has bytes, plus SLACK: its samples are noise, which no
+ * lossless format shrinks, but for its zero padding (less than a row, at
+ * most 512 KiB) and a sit-visual payload that is not ciphertext.  The
+ * decoders take memory for every sample before any can be looked at; this
+ * keeps that within 16 times the input, plus a few MiB. */
+#define SIT_PIX_NOISE_RATIO 16u
+#define SIT_PIX_NOISE_SLACK ((uint64_t)1 << 20)
+
 struct sit_pngs;
 
 typedef struct sit_pix_reader {
@@ -54,9 +69,10 @@ typedef struct sit_pix_reader {
 	unsigned channels, depth;
 	uint64_t size, pos;            /* sample bytes in all, read so far */
 	/* PAM/PNM with maxval 255 or 65535: the raster streams from FD, after
-	 * the HEAD bytes already read.  A PNG whose image data is in stored
-	 * deflate blocks (ours are) streams through PNG (lib/pngstream.h).
-	 * Anything else: decoded in memory. */
+	 * the HEAD bytes already read.  A PNG of 8 or 16 bits, not
+	 * interlaced, with no palette or tRNS (ours, and most conversions)
+	 * streams through PNG (lib/pngstream.h), its deflate blocks stored
+	 * or compressed.  Anything else: decoded in memory. */
 	int fd;
 	unsigned char *head;
 	size_t head_len, head_pos;
@@ -93,11 +109,16 @@ int sit_pix_read_rest(int fd, unsigned char **buf, size_t *len, size_t cap,
 
 /* Read enough of FD to know the format and shape (WHAT names it in
  * messages).  Any format lib/img.h decodes is accepted.  EX_DATAERR for
- * what is not an image. */
+ * what is not an image, and for a regular file too short for the samples
+ * its header promises (a streamed PAM or PNM: shorter than its raster; a
+ * PNG: its rows over SIT_PIX_DEFLATE_RATIO).  For cipher images and
+ * shares: one decoded in memory is held to SIT_PIX_NOISE_RATIO. */
 int sit_pix_reader_open(sit_pix_reader *r, int fd, const char *what, sit_err *e);
-/* The same after sit_pix_read_head(); takes HEAD over (frees it). */
+/* The same after sit_pix_read_head(); takes HEAD over (frees it).  NOISE:
+ * nonzero for a cipher image or share (held to SIT_PIX_NOISE_RATIO as
+ * above), 0 for any image (sit-share's input). */
 int sit_pix_reader_open_head(sit_pix_reader *r, int fd, unsigned char *head,
-	size_t head_len, const char *what, sit_err *e);
+	size_t head_len, int noise, const char *what, sit_err *e);
 /* Exactly LEN more sample bytes into BUF (EX_DATAERR if the image ends).
  * A streamed PNG is checked as it goes, to the end of the file once the
  * last sample has been read: a CRC, the Adler-32, the length of the image

@@ -1,11 +1,12 @@
-/* pngstream.c - PNG samples streamed from stored deflate blocks (see
- * pngstream.h).
+/* pngstream.c - PNG samples streamed, their deflate blocks stored or
+ * inflated as they come (see pngstream.h).
  *
  * Three layers, each pulling from the one below:
  *   input    a buffer filled by single reads of what is there;
  *   chunks   length, type, data (CRC-32 over type and data), CRC;
  *   zlib     the IDAT data of every IDAT chunk as one stream: header,
- *            stored blocks (Adler-32 over their contents), Adler-32;
+ *            stored or compressed blocks (Adler-32 over what they hold),
+ *            Adler-32;
  * and on top the rows: a filter byte, then the filtered samples, undone a
  * byte at a time as they arrive (so a caller never waits for a whole row).
  *
@@ -14,11 +15,8 @@
  * (the Adler-32, data after the zlib stream, data after IEND).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <stb_image.h>
 
 #include "cksum.h"
 #include "img_int.h"
@@ -26,9 +24,24 @@
 
 #define STREAM_BUF (64 * 1024)  /* one pipe's worth, and one FAST block */
 #define WINDOW (32 * 1024)      /* deflate's farthest back-reference */
+#define RING (2 * WINDOW)       /* inflated bytes kept: see inflate_some() */
+#define RING_MASK ((uint64_t)RING - 1)
 #define CHUNK_MAX 0x7fffffffu   /* PNG: chunk lengths are at most 2^31-1 */
 #define PLTE_MAX (256 * 3)
-#define MIXED (-2)              /* block_header(): a compressed block */
+#define HUFF_BITS 15            /* deflate's longest code */
+#define LIT_MAX 288             /* literal/length symbols (286, 287 unused) */
+#define DIST_MAX 32             /* distance symbols (30, 31 unused) */
+#define FAST_BITS 9             /* codes this short: one table look-up */
+
+/* A canonical Huffman code: how many codes of each length, and the
+ * symbols in code order; and for the next FAST_BITS bits of input, the
+ * symbol whose code they start with and its length (length << 9 | symbol;
+ * 0 when the code is longer). */
+struct huff {
+	unsigned short count[HUFF_BITS + 1];
+	unsigned short symbol[LIT_MAX];
+	unsigned short fast[1 << FAST_BITS];
+};
 
 static const unsigned char png_signature[8] = { 137, 'P', 'N', 'G', '\r', '\n', 26, '\n' };
 
@@ -42,18 +55,19 @@ struct sit_pngs {
 	/* the current chunk */
 	unsigned char type[4];
 	uint32_t left;          /* data bytes not yet consumed */
-	uint32_t crc;           /* over its type and the data consumed */
+	uint32_t crc;           /* over its type and the data before in[crc_beg] */
+	size_t crc_beg;         /* in[crc_beg..beg): consumed, not yet summed */
 	/* zlib */
+	uint32_t bitbuf;        /* bits of the image data read, not used */
+	unsigned bitcnt;
 	uint32_t block_left;    /* stored bytes left in the current block */
 	int final;              /* the current block is the last one */
-	int btype_byte;         /* a compressed block's first byte, read */
+	int btype;              /* 1, 2: inside a compressed block; else 0 */
+	struct huff lit, dist;  /* its codes */
 	uint32_t adler;
 	uint64_t raw_done;      /* bytes of the inflated stream consumed */
-	unsigned char *window;  /* its last WINDOW bytes, a ring */
-	size_t window_len;
-	/* After a compressed block: the rest inflated in memory. */
-	unsigned char *tail;
-	size_t tail_pos, tail_end;
+	uint64_t produced;      /* and inflated (more only in a compressed block) */
+	unsigned char *window;  /* the last RING bytes inflated, a ring */
 	/* rows */
 	uint32_t width, height, row;    /* ROW: the current row's index */
 	unsigned channels, depth;
@@ -66,6 +80,15 @@ struct sit_pngs {
 
 /* ---- input ------------------------------------------------------------ */
 
+/* The chunk's CRC over what has been consumed.  Summed in runs rather than
+ * as each byte is taken: the inflater takes its input a byte at a time. */
+static void
+crc_sync(sit_pngs *s)
+{
+	s->crc = sit_cksum_crc32(s->crc, s->in + s->crc_beg, s->beg - s->crc_beg);
+	s->crc_beg = s->beg;
+}
+
 /* One read of what is there; 1 got some, 0 at the end, -1 error. */
 static int
 fill(sit_pngs *s, sit_err *e)
@@ -75,9 +98,10 @@ fill(sit_pngs *s, sit_err *e)
 	if (s->eof)
 		return 0;
 	if (!s->keep && s->beg > 0) {
+		crc_sync(s);
 		memmove(s->in, s->in + s->beg, s->end - s->beg);
 		s->end -= s->beg;
-		s->beg = 0;
+		s->beg = s->crc_beg = 0;
 	}
 	if (s->end == s->cap) {
 		size_t cap = s->cap < STREAM_BUF ? STREAM_BUF : s->cap * 2;
@@ -152,11 +176,11 @@ critical(const sit_pngs *s)
 	return !(s->type[0] & 0x20);
 }
 
-/* N bytes of the current chunk's data, at the buffer's start, consumed. */
+/* N bytes of the current chunk's data, at the buffer's start, consumed
+ * (summed by crc_sync()). */
 static void
 take(sit_pngs *s, size_t n)
 {
-	s->crc = sit_cksum_crc32(s->crc, s->in + s->beg, n);
 	s->beg += n;
 	s->left -= (uint32_t)n;
 }
@@ -180,6 +204,7 @@ chunk_start(sit_pngs *s, sit_err *e)
 	s->crc = sit_cksum_crc32(SIT_CKSUM_CRC32_INIT, p + 4, 4);
 	s->left = n;
 	s->beg += 8;
+	s->crc_beg = s->beg;
 	return 0;
 }
 
@@ -187,12 +212,14 @@ chunk_start(sit_pngs *s, sit_err *e)
 static int
 chunk_end(sit_pngs *s, sit_err *e)
 {
+	crc_sync(s);
 	if (need(s, 4, e) < 0)
 		return -1;
 	if (sit_img_get32be(s->in + s->beg) != s->crc)
 		return sit_err_set(e, EX_DATAERR, "corrupt PNG: CRC error in the %.4s chunk",
 			(const char *)s->type);
 	s->beg += 4;
+	s->crc_beg = s->beg;
 	return 0;
 }
 
@@ -297,27 +324,237 @@ zlib_header(sit_pngs *s, sit_err *e)
 	return 0;
 }
 
-/* The next block's header; MIXED if the block is compressed
- * (its first byte then kept in BTYPE_BYTE). */
+/* Bits of the image data, least significant first (deflate's order), N at
+ * most 13.  A byte is read only when a bit of it is needed, so fewer than 8
+ * are ever left over: dropping them aligns to the next byte. */
+static int
+bits(sit_pngs *s, unsigned n, sit_err *e)
+{
+	int v;
+
+	while (s->bitcnt < n) {
+		int c;
+
+		if (s->left > 0 && s->beg < s->end) {   /* at hand */
+			c = s->in[s->beg];
+			take(s, 1);
+		} else if ((c = idat_byte(s, e)) < 0) {
+			return -1;
+		}
+		s->bitbuf |= (uint32_t)c << s->bitcnt;
+		s->bitcnt += 8;
+	}
+	v = (int)(s->bitbuf & ((1u << n) - 1));
+	s->bitbuf >>= n;
+	s->bitcnt -= n;
+	return v;
+}
+
+/* The look-up table of H's short codes.  Codes of a length are consecutive
+ * numbers, the shorter ones first; they arrive most significant bit first,
+ * so each is entered bit-reversed, under every value of the bits after it. */
+static void
+huff_fast(struct huff *h, const unsigned char *len, unsigned n)
+{
+	unsigned next[HUFF_BITS + 2], code = 0;
+
+	memset(h->fast, 0, sizeof h->fast);
+	for (unsigned l = 1; l <= HUFF_BITS; l++) {
+		next[l] = code;
+		code = (code + h->count[l]) << 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned l = len[i], c, r = 0;
+
+		if (l == 0)
+			continue;
+		c = next[l]++;
+		if (l > FAST_BITS)
+			continue;
+		for (unsigned b = 0; b < l; b++)
+			r |= ((c >> b) & 1) << (l - 1 - b);
+		for (; r < (1u << FAST_BITS); r += 1u << l)
+			h->fast[r] = (unsigned short)(l << 9 | i);
+	}
+}
+
+/* A canonical Huffman code from the code lengths LEN[0..n): the number of
+ * codes of each length and the symbols in code order.  Over-subscribed
+ * lengths are refused (as stb_image does); an incomplete code is not, but
+ * its unused codes are refused where they occur (as stb_image does). */
+static int
+huff_build(struct huff *h, const unsigned char *len, unsigned n, sit_err *e)
+{
+	unsigned short offs[HUFF_BITS + 2];
+	int left = 1;
+
+	memset(h->count, 0, sizeof h->count);
+	for (unsigned i = 0; i < n; i++)
+		h->count[len[i]]++;
+	h->count[0] = 0;
+	for (unsigned l = 1; l <= HUFF_BITS; l++) {
+		left = left * 2 - h->count[l];
+		if (left < 0)
+			return sit_err_set(e, EX_DATAERR, "corrupt PNG: bad Huffman code lengths");
+	}
+	offs[1] = 0;
+	for (unsigned l = 1; l <= HUFF_BITS; l++)
+		offs[l + 1] = (unsigned short)(offs[l] + h->count[l]);
+	for (unsigned i = 0; i < n; i++)
+		if (len[i] != 0)
+			h->symbol[offs[len[i]]++] = (unsigned short)i;
+	huff_fast(h, len, n);
+	return 0;
+}
+
+/* One symbol.  Most codes are short: the next FAST_BITS bits, those not
+ * yet taken from the input buffer peeked at (within the chunk, without
+ * consuming them, so that no byte is taken before it is needed), look it
+ * up at once.  Else a bit at a time: codes of each length are consecutive
+ * numbers, the shorter ones first (RFC 1951, 3.2.2). */
+static int
+huff_decode(sit_pngs *s, const struct huff *h, sit_err *e)
+{
+	int code = 0, first = 0, index = 0;
+	uint32_t v = s->bitbuf;
+	unsigned n = s->bitcnt;
+	size_t avail = s->end - s->beg, k = 0;
+
+	if (avail > s->left)
+		avail = s->left;
+	for (; n < FAST_BITS && k < avail; n += 8, k++)
+		v |= (uint32_t)s->in[s->beg + k] << n;
+	if (n >= FAST_BITS) {
+		unsigned f = h->fast[v & ((1u << FAST_BITS) - 1)];
+
+		if (f != 0)
+			return bits(s, f >> 9, e) < 0 ? -1 : (int)(f & 511);
+	}
+	for (unsigned l = 1; l <= HUFF_BITS; l++) {
+		int b = bits(s, 1, e), count;
+
+		if (b < 0)
+			return -1;
+		code |= b;
+		count = h->count[l];
+		if (code - first < count)
+			return h->symbol[index + code - first];
+		index += count;
+		first = (first + count) << 1;
+		code <<= 1;
+	}
+	return sit_err_set(e, EX_DATAERR, "corrupt PNG: bad Huffman code");
+}
+
+/* The codes of a fixed-Huffman block (RFC 1951, 3.2.6); the distance code
+ * has 32 symbols, 30 and 31 refused where they occur (as stb_image). */
+static int
+huff_fixed(sit_pngs *s, sit_err *e)
+{
+	unsigned char len[LIT_MAX + DIST_MAX];
+	unsigned i = 0;
+
+	for (; i < 144; i++)
+		len[i] = 8;
+	for (; i < 256; i++)
+		len[i] = 9;
+	for (; i < 280; i++)
+		len[i] = 7;
+	for (; i < LIT_MAX; i++)
+		len[i] = 8;
+	memset(len + LIT_MAX, 5, DIST_MAX);
+	if (huff_build(&s->lit, len, LIT_MAX, e) < 0)
+		return -1;
+	return huff_build(&s->dist, len + LIT_MAX, DIST_MAX, e);
+}
+
+/* The code lengths of a dynamic block, coded with a code of their own
+ * (RFC 1951, 3.2.7). */
+static int
+huff_dynamic(sit_pngs *s, sit_err *e)
+{
+	static const unsigned char order[19] = { 16, 17, 18, 0, 8, 7, 9, 6, 10, 5,
+		11, 4, 12, 3, 13, 2, 14, 1, 15 };
+	unsigned char len[LIT_MAX + DIST_MAX], cl[19] = { 0 };
+	struct huff clh;
+	int nlit, ndist, ncl;
+	unsigned n = 0;
+
+	if ((nlit = bits(s, 5, e)) < 0 || (ndist = bits(s, 5, e)) < 0 ||
+	    (ncl = bits(s, 4, e)) < 0)
+		return -1;
+	nlit += 257;
+	ndist += 1;
+	ncl += 4;
+	for (int i = 0; i < ncl; i++) {
+		int v = bits(s, 3, e);
+
+		if (v < 0)
+			return -1;
+		cl[order[i]] = (unsigned char)v;
+	}
+	if (huff_build(&clh, cl, 19, e) < 0)
+		return -1;
+	while (n < (unsigned)(nlit + ndist)) {
+		int sym = huff_decode(s, &clh, e), rep, v = 0;
+
+		if (sym < 0)
+			return -1;
+		if (sym < 16) {
+			len[n++] = (unsigned char)sym;
+			continue;
+		}
+		if (sym == 16) {
+			if (n == 0)
+				return sit_err_set(e, EX_DATAERR, "corrupt PNG: bad Huffman "
+					"code lengths");
+			v = len[n - 1];
+			rep = bits(s, 2, e);
+			rep = rep < 0 ? rep : rep + 3;
+		} else if (sym == 17) {
+			rep = bits(s, 3, e);
+			rep = rep < 0 ? rep : rep + 3;
+		} else {
+			rep = bits(s, 7, e);
+			rep = rep < 0 ? rep : rep + 11;
+		}
+		if (rep < 0)
+			return -1;
+		if ((unsigned)rep > (unsigned)(nlit + ndist) - n)
+			return sit_err_set(e, EX_DATAERR, "corrupt PNG: bad Huffman code lengths");
+		memset(len + n, v, (size_t)rep);
+		n += (unsigned)rep;
+	}
+	if (huff_build(&s->lit, len, (unsigned)nlit, e) < 0)
+		return -1;
+	return huff_build(&s->dist, len + nlit, (unsigned)ndist, e);
+}
+
+/* The next block's header: a stored block's lengths, or a compressed
+ * block's codes. */
 static int
 block_header(sit_pngs *s, sit_err *e)
 {
 	int h, b[4];
 	unsigned len, nlen;
 
-	if ((h = idat_byte(s, e)) < 0)
+	if ((h = bits(s, 3, e)) < 0)
 		return -1;
 	s->final = h & 1;
-	switch ((h >> 1) & 3) {
+	s->btype = h >> 1;
+	switch (s->btype) {
 	case 0:
 		break;
-	case 3:
-		return sit_err_set(e, EX_DATAERR, "corrupt PNG: invalid deflate block type");
+	case 1:
+		return huff_fixed(s, e);
+	case 2:
+		return huff_dynamic(s, e);
 	default:
-		s->btype_byte = h;
-		return MIXED;
+		return sit_err_set(e, EX_DATAERR, "corrupt PNG: invalid deflate block type");
 	}
-	/* A stored block's other five header bits are padding, unread. */
+	/* A stored block starts at the next byte. */
+	s->bitbuf = 0;
+	s->bitcnt = 0;
 	for (int i = 0; i < 4; i++)
 		if ((b[i] = idat_byte(s, e)) < 0)
 			return -1;
@@ -330,156 +567,61 @@ block_header(sit_pngs *s, sit_err *e)
 	return 0;
 }
 
-/* ---- a compressed block after stored ones ---------------------------- */
+/* ---- a compressed block ---------------------------------------------- */
 
-/* Append N bytes to a growing buffer, at most MAX in all. */
+/* Inflate into the ring, after what is not yet handed out, until WINDOW
+ * bytes wait there or the block ends.  The ring holds twice WINDOW, so the
+ * bytes a back-reference reaches and those waiting never overlap the ones
+ * being written; memory stays at the ring whatever the image's size. */
 static int
-append(unsigned char **buf, size_t *len, size_t *cap, const void *p, size_t n,
-	size_t max, sit_err *e)
+inflate_some(sit_pngs *s, sit_err *e)
 {
-	if (n > max - *len)
-		return sit_err_set(e, EX_DATAERR, "corrupt PNG: more than %zu bytes of "
-			"compressed image data", max);
-	if (*len + n > *cap) {
-		size_t c = *cap < 4096 ? 4096 : *cap;
-		unsigned char *q;
+	static const unsigned short lbase[29] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 13,
+		15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195,
+		227, 258 };
+	static const unsigned char lextra[29] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1,
+		1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0 };
+	static const unsigned short dbase[30] = { 1, 2, 3, 4, 5, 7, 9, 13, 17, 25,
+		33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
+		4097, 6145, 8193, 12289, 16385, 24577 };
+	static const unsigned char dextra[30] = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4,
+		4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13 };
 
-		while (c < *len + n)
-			c = c > max / 2 ? max : c * 2;
-		if ((q = realloc(*buf, c)) == NULL)
-			return sit_err_set(e, EX_OSERR, "out of memory reading the PNG");
-		*buf = q;
-		*cap = c;
-	}
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	return 0;
-}
+	while (s->produced - s->raw_done < WINDOW) {
+		int sym = huff_decode(s, &s->lit, e), x;
+		unsigned len, dist;
 
-/* The rest of the image data, from the compressed block's first byte
- * (read already) to the last IDAT, CRCs checked, into Z; the chunk layer
- * is left at IEND, its data not read. */
-static int
-collect_rest(sit_pngs *s, unsigned char **z, size_t *zlen, sit_err *e)
-{
-	size_t cap = 0;
-	unsigned char h = (unsigned char)s->btype_byte;
-
-	if (append(z, zlen, &cap, &h, 1, s->src.max_keep, e) < 0)
-		return -1;
-	for (;;) {
-		while (s->left > 0) {
-			ssize_t n = some(s, e);
-			size_t k;
-
-			if (n < 0)
-				return -1;
-			k = (size_t)n < s->left ? (size_t)n : s->left;
-			if (append(z, zlen, &cap, s->in + s->beg, k, s->src.max_keep, e) < 0)
-				return -1;
-			take(s, k);
-		}
-		if (chunk_end(s, e) < 0 || chunk_start(s, e) < 0)
+		if (sym < 0)
 			return -1;
-		while (!type_is(s, "IDAT") && !type_is(s, "IEND")) {
-			if (chunk_other(s, e) < 0 || chunk_start(s, e) < 0)
-				return -1;
+		if (sym < 256) {
+			s->window[s->produced++ & RING_MASK] = (unsigned char)sym;
+			continue;
 		}
-		if (type_is(s, "IEND"))
+		if (sym == 256) {
+			s->btype = 0;   /* the block has ended */
 			return 0;
+		}
+		if ((sym -= 257) >= 29)
+			return sit_err_set(e, EX_DATAERR, "corrupt PNG: bad length code");
+		if ((x = bits(s, lextra[sym], e)) < 0)
+			return -1;
+		len = lbase[sym] + (unsigned)x;
+		if ((sym = huff_decode(s, &s->dist, e)) < 0)
+			return -1;
+		if (sym >= 30)
+			return sit_err_set(e, EX_DATAERR, "corrupt PNG: bad distance code");
+		if ((x = bits(s, dextra[sym], e)) < 0)
+			return -1;
+		dist = dbase[sym] + (unsigned)x;
+		if (dist > s->produced)
+			return sit_err_set(e, EX_DATAERR, "corrupt PNG: distance %u "
+				"before the start of the image data", dist);
+		/* Byte by byte: source and copy may overlap (a run). */
+		for (; len > 0; len--, s->produced++)
+			s->window[s->produced & RING_MASK] =
+				s->window[(s->produced - dist) & RING_MASK];
 	}
-}
-
-/* Inflate the rest of the stream in memory with stb_image's inflater: a
- * stored block holding the last 32 KiB already inflated (what compressed
- * blocks may refer back to), then the rest as it is.  That stored block
- * ends on a byte boundary, as did the stored block before the compressed
- * one, so the bits line up.  Where a compressed stream ends is not known
- * without inflating it, so the Adler-32 is taken from the last four bytes
- * of the image data.  Memory: the rest of the file and what it inflates
- * to, as when the whole file is decoded (a PNG compressed by another tool
- * usually has only its zero padding, at the end, in compressed blocks). */
-static int
-inflate_rest(sit_pngs *s, sit_err *e)
-{
-	uint64_t left = (uint64_t)s->height * (s->row_bytes + 1) - s->raw_done;
-	unsigned char *rest = NULL, *z = NULL, *p;
-	size_t rlen = 0, wl = s->window_len, at = (size_t)(s->raw_done % WINDOW), olen;
-	uint32_t want;
-	const char *why;
-	int n, rc = -1;
-
-	if (collect_rest(s, &rest, &rlen, e) < 0)
-		goto out;
-	if (rlen < 5) {
-		sit_err_set(e, EX_DATAERR, "corrupt PNG: the image data ends early");
-		goto out;
-	}
-	if (left > INT_MAX - WINDOW - 1 || rlen > (size_t)INT_MAX - WINDOW - 5) {
-		sit_err_set(e, EX_DATAERR, "corrupt PNG: too much compressed image data");
-		goto out;
-	}
-	want = sit_img_get32be(rest + rlen - 4);
-	if ((p = z = malloc(5 + wl + rlen)) == NULL ||
-	    (s->tail = malloc((size_t)left + wl + 1)) == NULL) {
-		sit_err_set(e, EX_OSERR, "out of memory inflating the PNG");
-		goto out;
-	}
-	*p++ = 0;                       /* not final, stored */
-	*p++ = (unsigned char)wl;
-	*p++ = (unsigned char)(wl >> 8);
-	*p++ = (unsigned char)~wl;
-	*p++ = (unsigned char)(~wl >> 8);
-	if (wl < WINDOW) {              /* the ring has not turned yet */
-		memcpy(p, s->window, wl);
-	} else {
-		memcpy(p, s->window + at, WINDOW - at);
-		memcpy(p + WINDOW - at, s->window, at);
-	}
-	p += wl;
-	/* The Adler-32 too: stb_image refuses to decode the last codes of a
-	 * stream with fewer than 16 bits of input left after them. */
-	memcpy(p, rest, rlen);
-	p += rlen;
-	/* One byte of room past what the image holds tells "too much". */
-	olen = (size_t)left + wl;
-	n = stbi_zlib_decode_noheader_buffer((char *)s->tail, (int)olen + 1,
-		(const char *)z, (int)(p - z));
-	if (n < 0) {
-		why = stbi_failure_reason();
-		if (why != NULL && strcmp(why, "output buffer limit") == 0)
-			sit_err_set(e, EX_DATAERR, "corrupt PNG: more image data than the "
-				"image holds");
-		else
-			sit_err_set(e, EX_DATAERR, "corrupt PNG: compressed image data: %s",
-				why != NULL ? why : "not understood");
-		goto out;
-	}
-	if ((size_t)n != olen) {
-		if ((size_t)n > olen)
-			sit_err_set(e, EX_DATAERR, "corrupt PNG: more image data than the "
-				"image holds");
-		else
-			sit_err_set(e, EX_DATAERR, "corrupt PNG: too little image data "
-				"(%llu bytes short)", (unsigned long long)(olen - (size_t)n));
-		goto out;
-	}
-	s->tail_pos = wl;
-	s->tail_end = olen;
-	s->adler = sit_cksum_adler32(s->adler, s->tail + wl, olen - wl);
-	if (s->adler != want) {
-		sit_err_set(e, EX_DATAERR, "corrupt PNG: Adler-32 mismatch in the image data");
-		goto out;
-	}
-	rc = 0;
-out:
-	free(rest);
-	free(z);
-	if (rc < 0) {
-		free(s->tail);
-		s->tail = NULL;
-	}
-	return rc;
+	return 0;
 }
 
 /* ---- the inflated stream --------------------------------------------- */
@@ -490,26 +632,25 @@ stored_some(sit_pngs *s, const unsigned char **p, sit_err *e)
 {
 	ssize_t n;
 
-	if (s->tail != NULL) {
-		if (s->tail_pos == s->tail_end)
-			return sit_err_set(e, EX_DATAERR, "corrupt PNG: too little image data "
-				"(%u of %u rows)", s->row, s->height);
-		*p = s->tail + s->tail_pos;
-		return (ssize_t)(s->tail_end - s->tail_pos);
-	}
-	while (s->block_left == 0) {
-		int rc;
+	for (;;) {
+		if (s->produced > s->raw_done) {        /* inflated, waiting */
+			size_t at = (size_t)(s->raw_done & RING_MASK);
+			uint64_t k = s->produced - s->raw_done;
 
+			*p = s->window + at;
+			return (ssize_t)(k < RING - at ? k : RING - at);
+		}
+		if (s->btype != 0) {
+			if (inflate_some(s, e) < 0)
+				return -1;
+			continue;
+		}
+		if (s->block_left > 0)
+			break;
 		if (s->final)
 			return sit_err_set(e, EX_DATAERR, "corrupt PNG: too little image data "
 				"(%u of %u rows)", s->row, s->height);
-		rc = block_header(s, e);
-		if (rc == MIXED) {
-			if (inflate_rest(s, e) < 0)
-				return -1;
-			return stored_some(s, p, e);
-		}
-		if (rc != 0)
+		if (block_header(s, e) < 0)
 			return -1;
 	}
 	if ((n = idat_some(s, e)) < 0)
@@ -518,35 +659,36 @@ stored_some(sit_pngs *s, const unsigned char **p, sit_err *e)
 	return (size_t)n < s->block_left ? n : (ssize_t)s->block_left;
 }
 
-/* Keep the last WINDOW bytes of the inflated stream. */
+/* Keep the last WINDOW bytes of a stored block's data in the ring, where a
+ * later compressed block may refer back to them. */
 static void
 window_add(sit_pngs *s, const unsigned char *p, size_t n)
 {
-	size_t at;
-
 	if (n > WINDOW) {
 		p += n - WINDOW;
 		s->raw_done += n - WINDOW;
 		n = WINDOW;
 	}
-	at = s->raw_done % WINDOW;
 	while (n > 0) {
-		size_t k = WINDOW - at < n ? WINDOW - at : n;
+		size_t at = (size_t)(s->raw_done & RING_MASK);
+		size_t k = RING - at < n ? RING - at : n;
 
 		memcpy(s->window + at, p, k);
 		p += k;
 		n -= k;
 		s->raw_done += k;
-		at = 0;
 	}
-	s->window_len = s->raw_done < WINDOW ? (size_t)s->raw_done : WINDOW;
+	s->produced = s->raw_done;
 }
 
+/* N bytes of what stored_some() gave consumed. */
 static void
 stored_take(sit_pngs *s, size_t n)
 {
-	if (s->tail != NULL) {
-		s->tail_pos += n;
+	if (s->produced > s->raw_done) {
+		s->adler = sit_cksum_adler32(s->adler, s->window +
+			(size_t)(s->raw_done & RING_MASK), n);
+		s->raw_done += n;
 		return;
 	}
 	s->adler = sit_cksum_adler32(s->adler, s->in + s->beg, n);
@@ -663,28 +805,30 @@ sit_pngs_get(sit_pngs *s, void *buf, size_t len, sit_err *e)
 
 /* ---- the end ---------------------------------------------------------- */
 
-/* After the last stored byte: empty blocks up to the final one (a
- * compressed one is inflated in memory, and must hold nothing), then the
- * Adler-32. */
+/* After the last sample: the rest of the current block and any blocks up
+ * to the final one must hold nothing, then the Adler-32, from the next
+ * byte. */
 static int
 zlib_end(sit_pngs *s, sit_err *e)
 {
 	uint32_t want = 0;
 
 	for (;;) {
-		int rc;
-
-		if (s->block_left > 0)
+		if (s->block_left > 0 || s->produced > s->raw_done)
 			return sit_err_set(e, EX_DATAERR, "corrupt PNG: more image data than "
 				"the image holds");
+		if (s->btype != 0) {
+			if (inflate_some(s, e) < 0)
+				return -1;
+			continue;
+		}
 		if (s->final)
 			break;
-		rc = block_header(s, e);
-		if (rc == MIXED)
-			return inflate_rest(s, e);
-		if (rc != 0)
+		if (block_header(s, e) < 0)
 			return -1;
 	}
+	s->bitbuf = 0;
+	s->bitcnt = 0;
 	for (int i = 0; i < 4; i++) {
 		int c = idat_byte(s, e);
 
@@ -756,15 +900,8 @@ sit_pngs_finish(sit_pngs *s, sit_err *e)
 		return 0;
 	if (s->row + 1 != s->height || s->done != s->row_bytes || s->given != s->done)
 		return sit_err_set(e, EX_SOFTWARE, "PNG reader: finished before the last sample");
-	/* With the rest inflated in memory, the chunks are read to IEND. */
-	if (s->tail == NULL && (rc = zlib_end(s, e)) != 0)
-		return rc;
-	if (s->tail == NULL && (rc = chunks_end(s, e)) != 0)
-		return rc;
-	if (s->tail != NULL && s->tail_pos != s->tail_end)
-		return sit_err_set(e, EX_DATAERR, "corrupt PNG: more image data than the "
-			"image holds");
-	if ((rc = iend_end(s, e)) != 0)
+	if ((rc = zlib_end(s, e)) != 0 || (rc = chunks_end(s, e)) != 0 ||
+	    (rc = iend_end(s, e)) != 0)
 		return rc;
 	s->finished = 1;
 	return 0;
@@ -796,12 +933,12 @@ ihdr_parse(sit_pngs *s, const unsigned char *p, const sit_img_limits *lim, sit_e
 	return 1;
 }
 
-/* Signature, IHDR, the chunks before the first IDAT, the zlib header and
- * the first block's header: SIT_PNGS_STREAM, SIT_PNGS_WHOLE or -1. */
+/* Signature, IHDR, the chunks before the first IDAT and the zlib header:
+ * SIT_PNGS_STREAM, SIT_PNGS_WHOLE or -1. */
 static int
 decide(sit_pngs *s, const sit_img_limits *lim, sit_err *e)
 {
-	int rc, h;
+	int rc;
 
 	if (need(s, 8, e) < 0)
 		return -1;
@@ -833,16 +970,12 @@ decide(sit_pngs *s, const sit_img_limits *lim, sit_err *e)
 		if (chunk_other(s, e) < 0)
 			return -1;
 	}
+	/* Whatever its blocks, stored or compressed, the stream is read as
+	 * it comes: inflating it whole would take memory for every sample
+	 * before the first could be looked at (a 437 KB PNG of zeros holds
+	 * 450 MB of them). */
 	if (zlib_header(s, e) < 0)
 		return -1;
-	/* Peek at the first block's type: a compressed one is inflated by
-	 * the whole-file decoder, which reads it from the start (and no row
-	 * would be read before all of the file was in memory anyway). */
-	if (idat_some(s, e) < 0)
-		return -1;
-	h = s->in[s->beg];
-	if (((h >> 1) & 3) != 0)
-		return SIT_PNGS_WHOLE;
 	return SIT_PNGS_STREAM;
 }
 
@@ -854,9 +987,10 @@ start_streaming(sit_pngs *s, sit_err *e)
 	unsigned char *p;
 
 	s->keep = 0;
+	crc_sync(s);
 	memmove(s->in, s->in + s->beg, s->end - s->beg);
 	s->end -= s->beg;
-	s->beg = 0;
+	s->beg = s->crc_beg = 0;
 	cap = s->end > STREAM_BUF ? s->end : STREAM_BUF;
 	if (cap != s->cap) {
 		if ((p = realloc(s->in, cap)) == NULL)
@@ -866,7 +1000,7 @@ start_streaming(sit_pngs *s, sit_err *e)
 	}
 	s->cur = malloc(s->row_bytes);
 	s->prev = calloc(1, s->row_bytes);
-	s->window = malloc(WINDOW);
+	s->window = malloc(RING);
 	if (s->cur == NULL || s->prev == NULL || s->window == NULL)
 		return sit_err_set(e, EX_OSERR, "out of memory for %zu-byte PNG rows",
 			s->row_bytes);
@@ -927,6 +1061,5 @@ sit_pngs_free(sit_pngs *s)
 	free(s->cur);
 	free(s->prev);
 	free(s->window);
-	free(s->tail);
 	free(s);
 }

@@ -2,25 +2,22 @@
  *
  * sit's own PNGs (shares, sit-visual images: lib/png.c FAST mode) carry
  * their rows in stored deflate blocks, as do most conversions of a noise
- * image by other tools.  Such a file needs no inflating: this reader walks
- * its chunks as they arrive, checks every CRC, the zlib header, each stored
- * block's LEN/NLEN and the final Adler-32, undoes the five row filters, and
- * hands out the samples in file order (16-bit big-endian, as PNG has them).
- * Memory: the input buffer (64 KiB, more only while the chunks before the
- * image data are kept, see below) and two rows.
+ * image by other tools; others compress them, or only the zero padding at
+ * the end.  This reader walks the chunks as they arrive, checks every CRC,
+ * the zlib header, each stored block's LEN/NLEN and the final Adler-32,
+ * inflates compressed blocks as their rows are asked for, undoes the five
+ * row filters, and hands out the samples in file order (16-bit big-endian,
+ * as PNG has them).  Memory: the input buffer (64 KiB, more only while the
+ * chunks before the image data are kept, see below), two rows, and the last
+ * 64 KiB inflated, whatever the image's size: a 437 KB file of deflated
+ * zeros may claim 450 MB of samples, and the first ones (a sit header) are
+ * looked at before the rest is inflated.
  *
  * What it does not stream is left to the whole-file decoder (stb_image, in
  * lib/imgdec.c), which the caller runs on every byte read so far plus the
  * rest of the input: interlaced images, palettes, depths under 8, a tRNS
- * chunk (stb_image turns it into an alpha channel), Apple's CgBI files, and
- * a zlib stream whose first block is compressed.  That is why, until the
- * first block's header has been read, nothing read is dropped.
- *
- * A compressed block after stored ones (what zlib makes of a noise image
- * with zero padding at its end) ends the streaming: the rest of the image
- * data is read into memory and inflated there by stb_image's inflater, the
- * last 32 KiB inflated so far put in front of it, and the rows go on from
- * memory.  Pipes and files alike, without starting over.
+ * chunk (stb_image turns it into an alpha channel), Apple's CgBI files.
+ * That is why, until the zlib header has been read, nothing read is dropped.
  *
  * Messages say "corrupt PNG: ..." or "truncated PNG: ..." without naming
  * the input: callers add the name.  Internal to libsit (pixio.c, the fuzz

@@ -1,8 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -13,14 +11,10 @@
 int
 sit_secret_init(sit_err *e)
 {
-	struct rlimit rl = { 0, 0 };
-
+	/* Core dumps are off already: every program turns them off in
+	 * sit_cli_init, before it holds anything. */
 	if (sodium_init() < 0)
 		return sit_err_set(e, EX_SOFTWARE, "cannot initialise libsodium");
-	/* Both: RLIMIT_CORE stops the kernel writing a core, PR_SET_DUMPABLE
-	 * also stops a core pipe handler and ptrace by other users. */
-	if (setrlimit(RLIMIT_CORE, &rl) != 0 || prctl(PR_SET_DUMPABLE, 0) != 0)
-		return sit_err_sys(e, EX_OSERR, "cannot disable core dumps");
 	return 0;
 }
 

@@ -9,7 +9,8 @@
 #include "err.h"
 #include "keys.h"
 
-/* sodium_init(), and no core dumps from here on (a core would hold keys). */
+/* sodium_init().  Core dumps, which would hold keys, are off from the start
+ * in every program (sit_cli_init, cli.h). */
 int sit_secret_init(sit_err *e);
 
 int sit_pass_from_file(sit_keyring *kr, const char *path, sit_err *e);

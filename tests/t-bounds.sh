@@ -9,7 +9,11 @@
 #   PAM/PNM headers (lib/pam.c): header length, line length, MAXVAL, DEPTH,
 #     WIDTH;
 #   share and sit-visual headers (sit-image(5)): K, N, x, payload length,
-#     rows, version; the number of shares named.
+#     rows, version; the number of shares named;
+#   the memory an image's declared size makes sit-visual -d and sit-unshare
+#     take (lib/pixio.h, lib/pngstream.c): at most 64 MiB for a file whose
+#     header promises 450 MB of samples that its body does not hold, from
+#     a file and from a pipe.
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 
@@ -266,3 +270,83 @@ errmatch "sit-visual share fields message" '^sit-visual: image has an invalid he
 # shellcheck disable=SC2046 # 256 names
 expect "256 shares named" 64 sit-unshare $(for i in $(seq 256); do echo sh.1.pam; done)
 check "256 shares message" grep -q '^sit-unshare: at most 255 shares$' "$T/err"
+
+# ---- declared size against the bytes that follow (lib/pixio.h) --------------
+# 65535 x 2288 RGB: 449832240 sample bytes, from bodies of 3 KB to 437 KB
+# (tests/hostile.py: each starts with a valid header, sit-visual's or a
+# 2-of-2 share's, for an empty payload).  Each is refused with exit 65 and
+# its message, leaves no output, and peaks under 64 MiB (they took 735 MB to
+# 1.1 GB when the image data was inflated, or the image decoded, whole).
+if [ -x /usr/bin/time ]; then
+	for k in png-zeros png-adam7 png-palette png-tiny pam-short; do
+		x=${k%%-*}
+		python3 "$SIT_ROOT/tests/hostile.py" "$k" 65535 2288 "$k.0.$x" "$k.1.$x" "$k.2.$x"
+	done
+fi
+# mem_refused NAME REGEX CMD...: as share_refused, and the peak resident set
+# size of CMD under 64 MiB.
+mem_refused() {
+	local name=$1 re=$2 kb
+	shift 2
+	expect "$name refused" 65 /usr/bin/time -f %M -o "$T/rss" "$@"
+	errmatch "$name message" "$re"
+	absent "$name leaves no output" result
+	kb=$(tail -1 "$T/rss")
+	check "$name peaks under 64 MiB ($kb KiB)" test "$kb" -lt 65536
+}
+SUM='was altered \(lossy conversion\?\): checksum mismatch$'
+NOISE='is too small for 449832240 sample bytes of noise \(a cipher image or share\)$'
+if [ ! -x /usr/bin/time ]; then
+	skip "declared image sizes against the data" "no /usr/bin/time"
+else
+	# Deflated zeros, 1030:1 (437 KB): streamed, refused at the checksum.
+	mem_refused "PNG of deflated zeros to sit-visual -d" "^sit-visual: image $SUM" \
+		sit-visual -d -o result png-zeros.0.png
+	mem_refused "PNG of deflated zeros to sit-visual -d from a pipe" "^sit-visual: image $SUM" \
+		sit-visual -d -o result < <(cat png-zeros.0.png)
+	mem_refused "PNGs of deflated zeros to sit-unshare" "^sit-unshare: share png-zeros.1.png $SUM" \
+		sit-unshare -o result png-zeros.1.png png-zeros.2.png
+	mem_refused "PNGs of deflated zeros to sit-unshare from pipes" "^sit-unshare: share /dev/fd/[0-9]+ $SUM" \
+		sit-unshare -o result <(cat png-zeros.1.png) <(cat png-zeros.2.png)
+	# Interlaced and palette: decoded in memory, so held to 16:1 first.
+	for k in adam7 palette; do
+		mem_refused "$k PNG of deflated zeros to sit-visual -d" \
+			"^sit-visual: png-$k.0.png is not a sit-visual image: PNG of [0-9]+ bytes $NOISE" \
+			sit-visual -d -o result "png-$k.0.png"
+		mem_refused "$k PNG of deflated zeros to sit-visual -d from a pipe" \
+			"^sit-visual: standard input is not a sit-visual image: PNG of [0-9]+ bytes $NOISE" \
+			sit-visual -d -o result < <(cat "png-$k.0.png")
+		mem_refused "$k PNGs of deflated zeros to sit-unshare" \
+			"^sit-unshare: png-$k.1.png is not a share: PNG of [0-9]+ bytes $NOISE" \
+			sit-unshare -o result "png-$k.1.png" "png-$k.2.png"
+		mem_refused "$k PNGs of deflated zeros to sit-unshare from pipes" \
+			"^sit-unshare: /dev/fd/[0-9]+ is not a share: PNG of [0-9]+ bytes $NOISE" \
+			sit-unshare -o result <(cat "png-$k.1.png") <(cat "png-$k.2.png")
+	done
+	# Two rows deflated (3 KB), and two rows of PAM raster: a file is
+	# refused before a sample is read; a pipe at the checksum, streamed.
+	TINY='truncated PNG: [0-9]+ bytes cannot hold 65535x2288 pixels \(deflate packs at most 1032 bytes into one\)$'
+	mem_refused "PNG of two rows for 2288 to sit-visual -d" \
+		"^sit-visual: png-tiny.0.png is not a sit-visual image: $TINY" \
+		sit-visual -d -o result png-tiny.0.png
+	mem_refused "PNG of two rows for 2288 to sit-visual -d from a pipe" "^sit-visual: image $SUM" \
+		sit-visual -d -o result < <(cat png-tiny.0.png)
+	mem_refused "PNGs of two rows for 2288 to sit-unshare" \
+		"^sit-unshare: png-tiny.1.png is not a share: $TINY" \
+		sit-unshare -o result png-tiny.1.png png-tiny.2.png
+	mem_refused "PNGs of two rows for 2288 to sit-unshare from pipes" \
+		"^sit-unshare: share /dev/fd/[0-9]+ $SUM" \
+		sit-unshare -o result <(cat png-tiny.1.png) <(cat png-tiny.2.png)
+	SHORT='truncated PAM: 393290 of 449832240 raster bytes$'
+	mem_refused "PAM of two rows for 2288 to sit-visual -d" \
+		"^sit-visual: pam-short.0.pam is not a sit-visual image: $SHORT" \
+		sit-visual -d -o result pam-short.0.pam
+	mem_refused "PAM of two rows for 2288 to sit-visual -d from a pipe" "^sit-visual: image $SUM" \
+		sit-visual -d -o result < <(cat pam-short.0.pam)
+	mem_refused "PAMs of two rows for 2288 to sit-unshare" \
+		"^sit-unshare: pam-short.1.pam is not a share: $SHORT" \
+		sit-unshare -o result pam-short.1.pam pam-short.2.pam
+	mem_refused "PAMs of two rows for 2288 to sit-unshare from pipes" \
+		"^sit-unshare: share /dev/fd/[0-9]+ $SUM" \
+		sit-unshare -o result <(cat pam-short.1.pam) <(cat pam-short.2.pam)
+fi

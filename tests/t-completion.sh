@@ -44,7 +44,7 @@ c_opts() { # c_opts SOURCE
 	{
 		grep -oE '^\s*\{ "[a-z0-9-]+",' "$1" | grep -oE '[a-z0-9-]+' | sed 's/^/--/'
 		grep -oE 'getopt_long\(argc, argv, "[^"]*"' "$1" | sed 's/.*"\(.*\)"/\1/' |
-			tr -d ':' | grep -o . | sed 's/^/-/'
+			tr -d ':+' | grep -o . | sed 's/^/-/'
 	} | LC_ALL=C sort -u | paste -sd '|'
 }
 for src in "$SIT_ROOT"/cmd/*.c; do
@@ -126,10 +126,10 @@ comp "sit-gui --decrypt: what sit decrypt reads" "$dec" _sit_gui "sit-gui --decr
 # bash-completion looks for it.
 mkdir -p share/bash-completion/completions
 cp "$SIT_ROOT/completion/sit.bash" share/bash-completion/completions/sit
-for p in sit-aes sit-load sit-visual sit-share sit-unshare sit-gui; do
+for p in sit-aes sit-load sit-run sit-visual sit-share sit-unshare sit-gui; do
 	ln -s sit "share/bash-completion/completions/$p"
 done
-for p in sit sit-aes sit-load sit-visual sit-share sit-unshare sit-gui; do
+for p in sit sit-aes sit-load sit-run sit-visual sit-share sit-unshare sit-gui; do
 	g=$(XDG_DATA_DIRS=$T/share BASH_COMPLETION_USER_DIR=$T/none bash -c \
 		'. /usr/share/bash-completion/bash_completion; __load_completion "$1" && complete -p "$1"' _ "$p" 2>&1)
 	if [ "$g" = "complete -F _${p//-/_} $p" ]; then pass "bash-completion loads the completion of $p"

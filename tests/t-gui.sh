@@ -312,20 +312,20 @@ if SIT_TMPDIR=$T/tmp start_gui --decrypt "$T/recv/stalled.sit"; then
 	# below means something).
 	waiting=0
 	for _ in $(seq 1 100); do
-		if pgrep -f "$T/tmp/" >/dev/null; then waiting=1; break; fi
+		if pgrep -f -- "-- $T/recv/stalled.sit" >/dev/null; then waiting=1; break; fi
 		sleep 0.1
 	done
 	if [ "$waiting" = 1 ]; then pass "cancel: sit was waiting"
-	else fail "cancel: sit was waiting" "no sit process names $T/tmp"; fi
+	else fail "cancel: sit was waiting" "no sit process reads $T/recv/stalled.sit"; fi
 	sleep 0.5
 	xdotool key Escape
 	dialog "cancel: told" "Decryption cancelled" 10 'Decryption cancelled' cancel
 	absent "cancel: no output" "$T/recv/stalled"
 	notemp "cancel: no temporary file" "$T/recv"
 	check "cancel: no work directory left" test -z "$(ls -A "$T/tmp")"
-	# sit's processes name its work directory (in $T/tmp) in their arguments.
+	# sit's processes name the fifo in their arguments.
 	sleep 0.5
-	left=$( { pgrep -P "$gui_pid"; pgrep -f "$T/tmp/"; } | head -3)
+	left=$( { pgrep -P "$gui_pid"; pgrep -f -- "-- $T/recv/stalled.sit"; } | head -3)
 	if [ -n "$left" ]; then fail "cancel: no process left" "$(ps -o args= -p "$(echo "$left" | head -1)")"
 	else pass "cancel: no process left"; fi
 	stop_gui "cancel window quits"

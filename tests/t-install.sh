@@ -18,7 +18,7 @@ expected() { # expected PREFIX [sit|sit-gui|all]
 	local p=$1 which=${2:-all}
 	{
 		if [ "$which" != sit-gui ]; then
-			for f in sit sit-aes sit-load sit-share sit-unshare sit-visual; do
+			for f in sit sit-aes sit-load sit-run sit-share sit-unshare sit-visual; do
 				echo "$p/bin/$f"
 				echo "$p/share/bash-completion/completions/$f"
 				echo "$p/share/man/man1/$f.1"

@@ -169,4 +169,73 @@ for i in $(seq 60); do
 done
 check "SIGKILL at random moments leaves only complete outputs (60 runs)" test "$ok" = 60
 
+# The wrapper publishes through the filters, so the same holds for it: the
+# inbox link of the review (inbox/p.png -> a directory), -o a directory,
+# -O with a link among the default names, -f replacing the link itself.
+convert -size 64x48 plasma: photo.png 2>/dev/null
+sit encrypt -k key -o p.png.sit photo.png
+mkdir inbox
+ln -s "$T/victim" inbox/p.png
+expect "sit decrypt -o a link to a directory: 73" 73 sit decrypt -k key -o inbox/p.png p.png.sit
+errmatch "sit decrypt: the link is named" '^sit-load: inbox/p.png is a symbolic link'
+check "sit decrypt: nothing written through the link" test "$(ls victim)" = file
+expect "sit decrypt -O with a link at the default name: 73" 73 sit decrypt -k key -O inbox p.png.sit
+check "sit decrypt -O: nothing through the link" test "$(ls victim)" = file
+expect "sit decrypt -o an existing directory: 73" 73 sit decrypt -k key -o victim p.png.sit
+errmatch "sit decrypt: the directory is named" 'victim is a directory'
+expect "sit decrypt -f: the link itself replaced" 0 sit decrypt -f -k key -o inbox/p.png p.png.sit
+check "sit decrypt -f: a file now, not a link" test -f inbox/p.png -a ! -L inbox/p.png
+same "sit decrypt -f: the image" photo.png inbox/p.png
+check "sit decrypt -f: the directory untouched" test "$(ls victim)" = file
+check "sit decrypt: mode 0600 by default" test "$(stat -c %a inbox/p.png)" = 600
+ln -s victim/file photo.png.sit
+expect "sit encrypt onto a link: 73" 73 sit encrypt -k key photo.png
+check "sit encrypt: the linked file untouched" test "$(cat victim/file)" = precious
+rm photo.png.sit
+ln -s victim photo.png.1.png
+expect "sit encrypt --shares onto a link: 73" 73 sit encrypt --shares 2/2 -k key photo.png
+absent "sit encrypt --shares: no other share made" photo.png.2.png
+rm photo.png.1.png
+notemp "the wrapper leaves no temporary file" .
+notemp "nor in the inbox" inbox
+
+# SIGKILL of the wrapper, with a passphrase, at random moments: nothing but
+# the inputs and complete outputs, and nothing of sit's in /dev/shm.
+printf 'horse battery\n' >pass && chmod 600 pass
+sit encrypt -p pass --shares 2/2 -o s big.sit 2>/dev/null
+shm_count() { local n=0 f; for f in /dev/shm/sit*; do [ -e "$f" ] && n=$((n + 1)); done; echo "$n"; }
+shm_before=$(shm_count)
+mkdir wk
+ok=0
+for i in $(seq 30); do
+	case $((i % 3)) in
+	0) sit encrypt --passphrase-fd 4 -O wk photo.png 4<pass & ;;
+	1) sit decrypt --passphrase-fd 4 -o wk/out s.1.png s.2.png 4<pass & ;;
+	2) sit decrypt -p pass -O wk big.sit.sit 2>/dev/null & ;;
+	esac
+	pid=$!
+	sleep "0.0$((RANDOM % 10))"
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	sleep 0.05
+	bad=0
+	for f in wk/* wk/.[!.]*; do
+		[ -e "$f" ] || continue
+		case $f in
+		wk/photo.png.sit) sit-aes -d -p pass "$f" | cmp -s - photo.png || bad=1 ;;
+		wk/out) cmp -s "$f" big.sit || bad=1 ;;
+		*) bad=1 ;;
+		esac
+	done
+	[ $bad = 0 ] && ok=$((ok + 1)) || ls -la wk
+	rm -f wk/* wk/.[!.]*
+done
+check "SIGKILL of the wrapper leaves only complete outputs (30 runs)" test "$ok" = 30
+shm_after=$(shm_count)
+check "nothing of sit's left in /dev/shm" test "$shm_after" -le "$shm_before"
+# Each chain ends when its wrapper does (sit-run --while-pid): give the
+# stages their moment to see the signal and go.
+for _ in $(seq 30); do [ -z "$(pgrep -f -- "-O wk|s.1.png s.2.png|wk/out")" ] && break; sleep 0.1; done
+check "no process of a killed wrapper left" test -z "$(pgrep -f -- "-O wk|s.1.png s.2.png|wk/out")"
+
 exit 0

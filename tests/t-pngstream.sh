@@ -68,7 +68,8 @@ same "16-bit samples identical" r.pam g16.pam
 rm -f r.pam
 
 # Stored blocks, then compressed ones (zlib's choice for noise with zero
-# padding at its end): the rest is inflated in memory, from files and pipes.
+# padding at its end), or compressed first: inflated as they come, from
+# files and pipes.
 head -c 70001 rand >in
 sit-share -f a.png b.png <in
 conv "ImageMagick, default compression" convert a.png x.png
