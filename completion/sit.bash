@@ -89,10 +89,15 @@ _sit() {
 
 	if ! _sit_after_dashdash; then
 		case $prev in
-		-k | --key | -p | --passphrase-file | -R | --recipients-file | -i | --identity)
+		-k | --key | -p | --passphrase-file | -R | --recipients-file | -i | --identity | \
+			--sign | --from-file)
 			_sit_files key
 			return ;;
-		-r | --recipient | --passphrase-fd | -w | --width | --max-dim | --deadline | --mode | -j | --jobs)
+		-r | --recipient | --passphrase-fd | -w | --width | --max-dim | --deadline | --mode | \
+			-j | --jobs | --from | --max-age)
+			return ;;
+		--replay-ledger)
+			_sit_files any
 			return ;;
 		--shares)
 			[[ $mode == encrypt ]] && return ;;
@@ -116,9 +121,10 @@ _sit() {
 				-v --verbose -h --help --version'
 			if [[ $mode == encrypt ]]; then
 				_sit_opts "$both" -r --recipient -R --recipients-file --visual --shares \
-					-w --width --strip --to --max-dim
+					-w --width --strip --to --max-dim --sign
 			else
-				_sit_opts "$both" -i --identity --deadline --shares --mode
+				_sit_opts "$both" -i --identity --deadline --shares --mode \
+					--from --from-file --replay-ledger --max-age
 			fi
 			return
 		fi

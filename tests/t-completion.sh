@@ -57,6 +57,7 @@ done
 # key options marked "encrypt:" or "decrypt:", the rest for both.
 sit --help | awk '
 	/^Key options/ { sec = "key"; next }
+	/^Signatures/ { sec = "key"; next }
 	/^Encrypt:/ { sec = "enc"; next }
 	/^Decrypt:/ { sec = "dec"; next }
 	/^Both:/ { sec = "both"; next }
