@@ -99,6 +99,21 @@ sit-load --to pam b.jpg >pix.want 2>/dev/null
 sit-load --to pam d7/b.png >pix.got 2>/dev/null
 same "--to png: pixel-identical" pix.want pix.got
 
+# Signed by the sender, checked by the receiver, and not twice.
+sit-aes --gen-signing-key -o signer >signer.pub 2>/dev/null
+sit-aes --gen-signing-key -o other-signer >/dev/null 2>&1
+printf '%s alice\n' "$(cat signer.pub)" >trusted && chmod 600 trusted
+mkdir d8
+quiet "encrypt --sign" sit encrypt --sign signer -k key -o d8/a.sit a.png
+quiet "decrypt --from-file: the signer is trusted" sit decrypt --from-file trusted -k key -o d8/a.png d8/a.sit
+same "signed round trip" a.png d8/a.png
+expect "decrypt --from another signer: 65" 65 sit decrypt --from "$(sit-aes --public other-signer)" -k key -o d8/b.png d8/a.sit
+absent "another signer: nothing written" d8/b.png
+quiet "decrypt with a ledger: accepted" sit decrypt --replay-ledger d8/ledger -k key -o d8/c.png d8/a.sit
+expect "the same message again: 65" 65 sit decrypt --replay-ledger d8/ledger -k key -o d8/d.png d8/a.sit
+errmatch "replay: sit-aes says so" '^sit-aes: replayed'
+absent "replay: nothing written" d8/d.png
+
 # ---- failures: code and message of the stage that failed, nothing written -------
 mkdir f
 cp a.png f/
