@@ -145,7 +145,7 @@ head -c 3000000 /dev/urandom >big
 sit-aes -e -k key -o big.sit big
 mkdir kill
 ok=0
-for i in $(seq 60); do
+for i in $(seq 140); do
 	case $((i % 3)) in
 	0) sit-aes -e -k key -o kill/out big & ;;
 	1) sit-aes -d -k key -o kill/out big.sit & ;;
@@ -167,7 +167,7 @@ for i in $(seq 60); do
 	[ $bad = 0 ] && ok=$((ok + 1)) || ls -la kill
 	rm -f kill/* kill/.[!.]*
 done
-check "SIGKILL at random moments leaves only complete outputs (60 runs)" test "$ok" = 60
+check "SIGKILL at random moments leaves only complete outputs (140 runs)" test "$ok" = 140
 
 # The wrapper publishes through the filters, so the same holds for it: the
 # inbox link of the review (inbox/p.png -> a directory), -o a directory,
@@ -207,7 +207,7 @@ shm_count() { local n=0 f; for f in /dev/shm/sit*; do [ -e "$f" ] && n=$((n + 1)
 shm_before=$(shm_count)
 mkdir wk
 ok=0
-for i in $(seq 30); do
+for i in $(seq 60); do
 	case $((i % 3)) in
 	0) sit encrypt --passphrase-fd 4 -O wk photo.png 4<pass & ;;
 	1) sit decrypt --passphrase-fd 4 -o wk/out s.1.png s.2.png 4<pass & ;;
@@ -230,7 +230,7 @@ for i in $(seq 30); do
 	[ $bad = 0 ] && ok=$((ok + 1)) || ls -la wk
 	rm -f wk/* wk/.[!.]*
 done
-check "SIGKILL of the wrapper leaves only complete outputs (30 runs)" test "$ok" = 30
+check "SIGKILL of the wrapper leaves only complete outputs (60 runs)" test "$ok" = 60
 shm_after=$(shm_count)
 check "nothing of sit's left in /dev/shm" test "$shm_after" -le "$shm_before"
 # Each chain ends when its wrapper does (sit-run --while-pid): give the
