@@ -491,8 +491,8 @@ ask_parent(const sit_out *o, sit_err *e)
 	return 0;
 }
 
-static int
-commit_one(sit_out *o, sit_err *e)
+int
+sit_out_commit(sit_out *o, sit_err *e)
 {
 	int rc;
 
@@ -512,12 +512,6 @@ commit_one(sit_out *o, sit_err *e)
 	o->tmp[0] = '\0';
 	sit_out_abort(o);
 	return rc;
-}
-
-int
-sit_out_commit(sit_out *o, sit_err *e)
-{
-	return commit_one(o, e);
 }
 
 struct commit_all {
@@ -541,7 +535,7 @@ commit_some(void *arg)
 		pthread_mutex_unlock(&c->lock);
 		if (i == c->n)
 			return NULL;
-		c->rcs[i] = commit_one(c->outs[i], &c->errs[i]);
+		c->rcs[i] = sit_out_commit(c->outs[i], &c->errs[i]);
 	}
 }
 

@@ -163,6 +163,9 @@ expect "existing output with -f: replaced" 0 sit encrypt -f -k key f/a.png
 check "-f: the file was replaced (fresh nonce)" sh -c '! cmp -s before.sit f/a.png.sit'
 
 expect "no key and no terminal: 64" 64 setsid sit encrypt f/a.png </dev/null
+expect "an empty passphrase on a descriptor: 64" 64 sit encrypt --passphrase-fd 4 -o f/empty.sit f/a.png 4< <(echo)
+errmatch "empty passphrase: said so" '^sit: empty passphrase$'
+absent "empty passphrase: nothing written" f/empty.sit
 expect "bad --shares: 64" 64 sit encrypt --shares 3/2 -k key f/a.png
 expect "no command: 64" 64 sit
 expect "--help: 0" 0 sit --help
